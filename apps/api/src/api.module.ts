@@ -1,0 +1,71 @@
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { PrometheusModule } from '@willsoto/nestjs-prometheus';
+import {
+  AppConfig,
+  ConfigModule,
+  DatabaseModule,
+  DatabaseUrl,
+  LoggingModule,
+  MetricsModule,
+  PlatformHealthModule,
+  QueueModule,
+  RedisModule,
+} from '@app/platform';
+import { AuthModule } from '@app/auth';
+import { WorkerProcessorsModule } from '../../worker/src/worker-processors.module';
+import { AdminAuditController } from './auth/admin-audit.controller';
+import { AdminUsersController } from './auth/admin-users.controller';
+import { ApiKeysController } from './auth/api-keys.controller';
+import { AuthController } from './auth/auth.controller';
+import { ExchangeCredentialsController } from './auth/exchange-credentials.controller';
+import { AuthGuard } from './auth/auth.guard';
+import { HealthController } from './health/health.controller';
+import { ProblemDetailsFilter } from './http/problem-details.filter';
+import { MetricsController } from './metrics/metrics.controller';
+import { ApiThrottlerGuard } from './throttle/throttle.guard';
+import { ThrottleModule } from './throttle/throttle.module';
+
+/** Root module of the HTTP API. Feature modules are added here as they land. */
+@Module({})
+export class ApiModule {
+  static forRoot(
+    config: AppConfig,
+    databaseUrl: DatabaseUrl,
+    extraModules: Array<Type<unknown> | DynamicModule> = [],
+  ): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot('api'),
+        DatabaseModule.forRoot(databaseUrl),
+        RedisModule,
+        QueueModule.forRoot(),
+        MetricsModule,
+        PlatformHealthModule,
+        AuthModule,
+        ThrottleModule,
+        PrometheusModule.register({ controller: MetricsController, defaultMetrics: { enabled: false } }),
+        // Embedded mode: the BullMQ workers run inside the API process.
+        ...(config.runWorkerInApi ? [WorkerProcessorsModule] : []),
+        ...extraModules,
+      ],
+      controllers: [
+        HealthController,
+        AuthController,
+        ApiKeysController,
+        AdminUsersController,
+        AdminAuditController,
+        ExchangeCredentialsController,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        // Every route needs a token or API key unless marked @Public().
+        { provide: APP_GUARD, useClass: AuthGuard },
+        // After AuthGuard (global guards run in this order), so callers are counted by user id.
+        { provide: APP_GUARD, useClass: ApiThrottlerGuard },
+      ],
+    };
+  }
+}

@@ -1,0 +1,64 @@
+import { DynamicModule, RequestMethod, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { LogController } from 'fastify';
+import { Logger } from 'nestjs-pino';
+import { AppConfig, DatabaseUrl, createLogger } from '@app/platform';
+import { ApiModule } from './api.module';
+import { genRequestId, registerHttpHooks } from './http/fastify-hooks';
+import { setupSwagger } from './http/swagger';
+import { createValidationPipe } from './http/validation';
+
+export const API_PREFIX = 'api/v1';
+
+/** Routes served outside /api/v1: probes, metrics and the docs. */
+const UNPREFIXED = ['health', 'health/ready', 'health/detailed', 'metrics'];
+
+/**
+ * Builds the API application (not yet listening). `main.ts` and the end-to-end
+ * tests both use it, so tests exercise exactly what runs in production.
+ */
+export async function createApiApp(
+  config: AppConfig,
+  databaseUrl: DatabaseUrl,
+  options: { extraModules?: Array<Type<unknown> | DynamicModule> } = {},
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.env.BODY_LIMIT,
+    trustProxy: config.env.TRUST_PROXY.length > 0 ? config.env.TRUST_PROXY : false,
+    genReqId: genRequestId,
+    requestIdHeader: false,
+    loggerInstance: createLogger(config, 'api'),
+    // The access line is written by our onResponse hook (route template, no headers).
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200 },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ApiModule.forRoot(config, databaseUrl, options.extraModules),
+    adapter,
+    {
+      bufferLogs: true,
+      abortOnError: false,
+    },
+  );
+  app.useLogger(app.get(Logger));
+  const fastify = app.getHttpAdapter().getInstance();
+  registerHttpHooks(fastify);
+
+  // Without configured origins no browser may call cross-origin, which is what
+  // answering without CORS headers means; registering nothing saves a hook per request.
+  if (config.env.CORS_ORIGINS.length > 0) {
+    app.enableCors({
+      origin: config.env.CORS_ORIGINS,
+      credentials: true,
+      exposedHeaders: ['X-Request-ID', 'Retry-After', 'ETag', 'Location'],
+    });
+  }
+  app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED.map((path) => ({ path, method: RequestMethod.GET })) });
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks();
+  setupSwagger(app);
+  return app;
+}

@@ -1,0 +1,31 @@
+import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PROBLEM_CONTENT_TYPE, toProblem } from './problem-details';
+
+/** The one place where errors become HTTP responses (RFC 9457 problem details). */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    sendProblem(request, reply, exception, this.logger);
+  }
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, exception: unknown, logger: Logger): void {
+  const problem = toProblem(exception, String(request.id));
+  if (problem.status >= 500) {
+    logger.error(
+      { err: exception, requestId: request.id, code: problem.code },
+      exception instanceof Error ? exception.message : 'non-error thrown',
+    );
+  }
+  if (reply.sent || reply.raw.headersSent) return;
+  const retryAfter = problem.retryAfterSeconds;
+  if (typeof retryAfter === 'number') void reply.header('retry-after', String(Math.ceil(retryAfter)));
+  if (problem.status === 503 && typeof retryAfter !== 'number') void reply.header('retry-after', '5');
+  void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+}

@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { AppConfig, RedisConnection } from '@app/platform';
+import { MemoryThrottlerStorage } from './memory-throttler-storage.service';
+import { RedisThrottlerStorage } from './redis-throttler-storage.service';
+
+/**
+ * Rate-limit budgets in Redis when REDIS_URL is set (one budget across all API
+ * instances), in process memory otherwise. The limits themselves are chosen per
+ * request by ApiThrottlerGuard; the one throttler here only carries the default.
+ */
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      inject: [AppConfig, RedisConnection],
+      useFactory: (config: AppConfig, redis: RedisConnection) => ({
+        throttlers: [
+          { name: 'default', ttl: config.env.THROTTLE_WINDOW_SECONDS * 1000, limit: config.env.THROTTLE_DEFAULT_LIMIT },
+        ],
+        storage: redis.client
+          ? new RedisThrottlerStorage(redis.client, config.env.QUEUE_PREFIX ?? 'quant')
+          : new MemoryThrottlerStorage(),
+      }),
+    }),
+  ],
+  exports: [ThrottlerModule],
+})
+export class ThrottleModule {}

@@ -1,0 +1,66 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { loadConfig } from '../config/app-config';
+import { pinoOptions } from './logging.module';
+
+function capture(): { stream: Writable; lines: () => Array<Record<string, unknown>> } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk.toString());
+      cb();
+    },
+  });
+  return {
+    stream,
+    lines: () =>
+      chunks
+        .join('')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+describe('pinoOptions', () => {
+  const config = loadConfig({ LOG_FORMAT: 'json', LOG_LEVEL: 'info' });
+
+  it('writes JSON lines with the service name and message key', () => {
+    const out = capture();
+    pino(pinoOptions(config, 'api'), out.stream).info({ requestId: 'r1' }, 'hello');
+    expect(out.lines()[0]).toMatchObject({ service: 'api', msg: 'hello', requestId: 'r1', level: 30 });
+  });
+
+  it('redacts passwords, tokens, keys and authorization wherever code logs them', () => {
+    const out = capture();
+    const log = pino(pinoOptions(config, 'api'), out.stream);
+    log.info({
+      password: 'hunter2',
+      user: { email: 'a@b.c', password: 'hunter2' },
+      session: { accessToken: 'tok-a', refreshToken: 'tok-r', token: 'tok' },
+      key: { apiKey: 'qk_live_x', secret: 's3cr3t', passphrase: 'pp' },
+      headers: { authorization: 'Bearer abc' },
+    });
+    const text = JSON.stringify(out.lines()[0]);
+    for (const secret of ['hunter2', 'tok-a', 'tok-r', '"tok"', 'qk_live_x', 's3cr3t', '"pp"', 'Bearer abc']) {
+      expect(text).not.toContain(secret);
+    }
+    expect(text).toContain('a@b.c');
+    expect(text).toContain('[redacted]');
+  });
+
+  it('uses pretty output outside production unless told otherwise', () => {
+    expect(pinoOptions(loadConfig({}), 'api').transport).toMatchObject({ target: 'pino-pretty' });
+    expect(
+      pinoOptions(
+        loadConfig({
+          NODE_ENV: 'production',
+          DATABASE_URL: 'postgres://x/y',
+          JWT_SECRET: 'x'.repeat(32),
+          ENCRYPTION_KEY: '0'.repeat(64),
+        }),
+        'api',
+      ).transport,
+    ).toBeUndefined();
+  });
+});

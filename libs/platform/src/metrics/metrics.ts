@@ -1,0 +1,90 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, register } from 'prom-client';
+
+/**
+ * Metrics live in prom-client's default registry, which is process-wide. Two
+ * app instances in one process (tests, the embedded API + worker) share them,
+ * so each metric is created once and reused.
+ */
+type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
+
+function once<M extends AnyMetric>(name: string, create: () => M, registry: Registry = register): M {
+  return (registry.getSingleMetric(name) as M | undefined) ?? create();
+}
+
+let defaultsCollected = false;
+export function collectProcessMetrics(): void {
+  if (defaultsCollected) return;
+  defaultsCollected = true;
+  collectDefaultMetrics();
+}
+
+export const httpRequestDuration = () =>
+  once(
+    'http_request_duration_seconds',
+    () =>
+      new Histogram({
+        name: 'http_request_duration_seconds',
+        help: 'HTTP request duration by method, route template and status code',
+        labelNames: ['method', 'route', 'status_code'],
+        buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      }),
+  );
+
+/** Requests being served, counted with a plain integer and read at scrape time (no per-request metric call). */
+export const inFlight = { count: 0 };
+
+export const httpRequestsInFlight = () =>
+  once(
+    'http_requests_in_flight',
+    () =>
+      new Gauge({
+        name: 'http_requests_in_flight',
+        help: 'HTTP requests being served',
+        collect() {
+          this.set(inFlight.count);
+        },
+      }),
+  );
+
+export const dbPoolConnections = (collect: (g: Gauge<string>) => void) =>
+  once(
+    'db_pool_connections',
+    () =>
+      new Gauge({
+        name: 'db_pool_connections',
+        help: 'PostgreSQL pool connections by state (total, idle, waiting, max)',
+        labelNames: ['state'],
+        collect() {
+          collect(this);
+        },
+      }),
+  );
+
+export const queueJobs = (collect: (g: Gauge<string>) => Promise<void>) =>
+  once(
+    'queue_jobs',
+    () =>
+      new Gauge({
+        name: 'queue_jobs',
+        help: 'Jobs in each queue by state',
+        labelNames: ['queue', 'state'],
+        async collect() {
+          await collect(this);
+        },
+      }),
+  );
+
+export const queueWorkers = (collect: (g: Gauge<string>) => Promise<void>) =>
+  once(
+    'queue_live_workers',
+    () =>
+      new Gauge({
+        name: 'queue_live_workers',
+        help: 'Worker processes with a fresh heartbeat',
+        async collect() {
+          await collect(this);
+        },
+      }),
+  );
+
+export { once as metricOnce };

@@ -1,0 +1,24 @@
+/**
+ * The one map of queues, job names and payloads, shared by producers (API) and
+ * processors (worker). A job that is not listed here cannot be enqueued.
+ */
+export const QUEUES = {
+  system: 'system',
+} as const;
+
+export interface JobMap {
+  system: {
+    /** Deletes heartbeat rows of workers that stopped without saying goodbye. */
+    'system.prune-heartbeats': { olderThanMs: number };
+  };
+}
+
+export type QueueName = Extract<keyof JobMap, string>;
+export type JobName<Q extends QueueName> = Extract<keyof JobMap[Q], string>;
+export type JobData<Q extends QueueName, N extends JobName<Q>> = JobMap[Q][N];
+
+/** Queue priority by membership tier: BullMQ runs lower numbers first. */
+export const TIER_PRIORITY = { elite: 1, pro: 5, basic: 10 } as const;
+
+/** Injection token: names of every queue registered in this process. */
+export const QUEUE_NAMES = Symbol('QUEUE_NAMES');

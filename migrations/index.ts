@@ -1,0 +1,15 @@
+import { WorkerHeartbeats1763740000000 } from './1763740000000-worker-heartbeats';
+import { Auth1763800000000 } from './1763800000000-auth';
+import { AuditEvents1763800100000 } from './1763800100000-audit-events';
+import { ExchangeCredentials1763800200000 } from './1763800200000-exchange-credentials';
+
+/**
+ * Every migration, oldest first. `npm run migration:generate` writes a new file
+ * here; add its class to this list (a unit test fails when one is missing).
+ */
+export const ALL_MIGRATIONS = [
+  WorkerHeartbeats1763740000000,
+  Auth1763800000000,
+  AuditEvents1763800100000,
+  ExchangeCredentials1763800200000,
+];
