@@ -1,0 +1,31 @@
+export * from './types';
+export { runBacktest } from './backtest';
+export { EngineError, type EngineErrorCode } from './errors';
+export { ENGINE_VERSION } from './version';
+export { canonicalJson, toResultJson } from './json';
+export {
+  aggregateCandles,
+  allocateCandles,
+  candlesFromRows,
+  candlesFromTrades,
+  formatTimeframe,
+  inferTimeframe,
+  parseTimeframe,
+  sliceCandles,
+  validateCandles,
+  validateTrades,
+} from './data';
+export { computeMetrics, downsampleEquity, MAX_DOWNSAMPLED_POINTS, periodsPerYear } from './metrics';
+export {
+  simulateHybrid,
+  simulateKline,
+  simulateTick,
+  resolveParams,
+  type AmbiguityMode,
+  type SimParams,
+} from './simulate';
+export { validateStrategy, formatValidationIssues } from './strategy/validate';
+export { strategyJsonSchema } from './strategy/json-schema';
+export { strategyTemplates } from './strategy/templates';
+export { compileSignals } from './strategy/signals';
+export { computeIndicator, indicatorOutputs, warmupBars, priceSource } from './indicators';

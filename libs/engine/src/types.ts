@@ -1,0 +1,251 @@
+/**
+ * Public contracts of the backtest engine. Everything the rest of the product
+ * (API, worker, CLI, AI assistant) knows about the engine is in this file and in
+ * the functions exported from `index.ts`.
+ */
+
+// ---------------------------------------------------------------------------
+// Market data in the engine's shape: one typed array per field, ascending time.
+// ---------------------------------------------------------------------------
+
+/** Candles; `time` is each bar's open time in epoch milliseconds. */
+export interface CandleSeries {
+  readonly time: Float64Array;
+  readonly open: Float64Array;
+  readonly high: Float64Array;
+  readonly low: Float64Array;
+  readonly close: Float64Array;
+  readonly volume: Float64Array;
+  /** Bar length in milliseconds (e.g. 60_000 for 1m). */
+  readonly timeframeMs: number;
+}
+
+/** Trade prints; `side` is the taker side: 1 buy, -1 sell (0 unknown). */
+export interface TradeSeries {
+  readonly time: Float64Array;
+  readonly price: Float64Array;
+  readonly amount: Float64Array;
+  readonly side: Int8Array;
+}
+
+// ---------------------------------------------------------------------------
+// Strategy definition (JSON document, version 1).
+// ---------------------------------------------------------------------------
+
+export type PriceSource = 'open' | 'high' | 'low' | 'close' | 'volume' | 'hl2' | 'hlc3' | 'ohlc4';
+
+export type IndicatorSpec =
+  | { type: 'sma' | 'ema' | 'wma' | 'rsi' | 'roc' | 'highest' | 'lowest'; period: number; source?: PriceSource }
+  | { type: 'macd'; fast?: number; slow?: number; signal?: number; source?: PriceSource }
+  | { type: 'bbands'; period: number; stdDev?: number; source?: PriceSource }
+  | { type: 'atr'; period: number }
+  | { type: 'stoch'; period: number; kSmoothing?: number; dPeriod?: number }
+  | { type: 'donchian'; period: number }
+  | { type: 'vwap'; period?: number };
+
+export type IndicatorType = IndicatorSpec['type'];
+
+/** A number, a price field (`close`), an indicator (`fast`) or one of its outputs (`macd.signal`). */
+export type Operand = number | string;
+
+export type ComparisonOp = 'gt' | 'gte' | 'lt' | 'lte' | 'crossAbove' | 'crossBelow';
+
+export type Condition =
+  | { all: Condition[] }
+  | { any: Condition[] }
+  | { not: Condition }
+  | { gt: [Operand, Operand] }
+  | { gte: [Operand, Operand] }
+  | { lt: [Operand, Operand] }
+  | { lte: [Operand, Operand] }
+  | { crossAbove: [Operand, Operand] }
+  | { crossBelow: [Operand, Operand] };
+
+export interface SideRules {
+  long?: Condition;
+  short?: Condition;
+}
+
+export interface RiskSettings {
+  /** Percent of entry price, e.g. 2 for 2%. */
+  stopLossPct?: number;
+  takeProfitPct?: number;
+  trailingStopPct?: number;
+  maxBarsInTrade?: number;
+}
+
+export type Sizing =
+  | { type: 'equityFraction'; fraction: number; wholeUnits?: boolean }
+  | { type: 'fixedQuote'; amount: number; wholeUnits?: boolean }
+  | { type: 'fixedUnits'; units: number };
+
+export interface StrategyDefinition {
+  version: 1;
+  indicators: Record<string, IndicatorSpec>;
+  entry: SideRules;
+  exit?: SideRules;
+  risk?: RiskSettings;
+  sizing?: Sizing;
+  allowShort?: boolean;
+  reverseOnSignal?: boolean;
+}
+
+/** One validation problem, with a JSON path such as `entry.long.all[1].crossAbove[0]`. */
+export interface ValidationIssue {
+  path: string;
+  message: string;
+}
+
+export type ValidationResult = { ok: true; definition: StrategyDefinition } | { ok: false; errors: ValidationIssue[] };
+
+/**
+ * Signals evaluated on each bar's close (index i = decided at the close of bar i).
+ * 1 = the condition holds at that close, 0 = it does not.
+ */
+export interface SignalSet {
+  readonly entryLong: Uint8Array;
+  readonly exitLong: Uint8Array;
+  readonly entryShort: Uint8Array;
+  readonly exitShort: Uint8Array;
+}
+
+// ---------------------------------------------------------------------------
+// Running a backtest.
+// ---------------------------------------------------------------------------
+
+export type Precision = 'kline' | 'hybrid' | 'tick';
+export type Calendar = 'crypto' | 'equity';
+
+export interface TickModelSettings {
+  /** Delay between the signal (bar close) and the first print the order may fill on. Default 50. */
+  latencyMs?: number;
+  /** Square-root impact coefficient k in impactBps = k * sigma * sqrt(qty / ADV) * 1e4. */
+  impactCoefficient?: number;
+  /** Milliseconds of prints before an order used to estimate sigma and ADV. */
+  impactLookbackMs?: number;
+}
+
+export interface BacktestSettings {
+  initialCapital: number;
+  /** Fraction of notional charged on every fill, default 0.001. */
+  feeRate?: number;
+  /** Basis points against the trader on every market fill (kline, hybrid). */
+  slippageBps?: number;
+  calendar?: Calendar;
+  /** Periods per year override for annualisation (else from calendar and timeframe). */
+  periodsPerYear?: number;
+  tick?: TickModelSettings;
+}
+
+export interface BacktestInput {
+  definition: StrategyDefinition;
+  precision: Precision;
+  /** Base-timeframe candles the rules are evaluated on. For `tick` they may be built from the prints. */
+  candles: CandleSeries;
+  /** Hybrid: detail series from coarsest to finest (e.g. [1m, 1s]). */
+  detail?: CandleSeries[];
+  /** Tick: trade prints covering the candles' span. */
+  trades?: TradeSeries;
+  settings: BacktestSettings;
+  /** Called with 0..100 at most every few percent; returning false cancels the run. */
+  onProgress?: (percent: number) => boolean | void;
+}
+
+export type TradeSide = 'long' | 'short';
+export type ExitReason = 'signal' | 'stopLoss' | 'takeProfit' | 'trailingStop' | 'maxBars' | 'end';
+
+export interface Trade {
+  side: TradeSide;
+  entryTime: number;
+  entryPrice: number;
+  exitTime: number;
+  exitPrice: number;
+  /** Base-bar indices of entry and exit fills. */
+  entryBar: number;
+  exitBar: number;
+  units: number;
+  pnl: number;
+  pnlPct: number;
+  fees: number;
+  slippage: number;
+  exitReason: ExitReason;
+  ambiguous: boolean;
+  /**
+   * Tick precision: prints beyond the first that the entry and the exit each needed, summed
+   * (0 = both filled on one print each). Always 0 in kline and hybrid.
+   */
+  partialFills: number;
+}
+
+/**
+ * Figures of one run. Percentages are in percent (12.5 = 12.5 %), drawdowns are negative.
+ * A figure that is undefined for the run (a ratio with a zero denominator, a statistic of an
+ * empty or one-element set) is `null`, never NaN or Infinity, so the JSON is exact and stable:
+ * `profitFactor` is null when no trade lost, `sharpe` when the returns do not vary, the trade
+ * averages when there was no trade.
+ */
+export interface BacktestMetrics {
+  finalEquity: number;
+  totalReturnPct: number;
+  cagrPct: number | null;
+  volatilityAnnPct: number | null;
+  sharpe: number | null;
+  sortino: number | null;
+  calmar: number | null;
+  maxDrawdownPct: number;
+  maxDrawdownDurationBars: number;
+  avgDrawdownPct: number;
+  tradeCount: number;
+  winRatePct: number | null;
+  profitFactor: number | null;
+  expectancyPct: number | null;
+  avgTradePct: number | null;
+  bestTradePct: number | null;
+  worstTradePct: number | null;
+  avgTradeDurationBars: number | null;
+  maxTradeDurationBars: number | null;
+  exposurePct: number;
+  buyAndHoldReturnPct: number;
+  sqn: number | null;
+  feesPaid: number;
+  slippagePaid: number;
+  ambiguousTrades: number;
+}
+
+/**
+ * Equity at each bar's close, labelled with the bar's open time (epoch ms). Held as typed arrays
+ * (a 1M-bar curve costs no per-element allocation); `JSON.stringify` writes both as plain
+ * number arrays, so the JSON form is `{ "time": number[], "equity": number[] }`.
+ */
+export interface EquityCurve {
+  time: Float64Array;
+  equity: Float64Array;
+}
+
+export interface Envelope {
+  /** Final equity had every ambiguous bar resolved in the trader's favour. */
+  bestFinalEquity: number;
+  /** Final equity with the worse outcome first (what kline reports). */
+  worstFinalEquity: number;
+  ambiguousBars: number[];
+}
+
+export interface DetailCoverage {
+  /** Share (0..1) of in-position base bars that had detail data. */
+  ratio: number;
+  barsInPosition: number;
+  barsWithDetail: number;
+}
+
+export interface BacktestResult {
+  engineVersion: string;
+  precision: Precision;
+  fingerprint: string;
+  metrics: BacktestMetrics;
+  trades: Trade[];
+  equity: EquityCurve;
+  /** At most 2,000 points, keeping the extremes. */
+  equityDownsampled: EquityCurve;
+  envelope?: Envelope;
+  detailCoverage?: DetailCoverage;
+}
