@@ -1,0 +1,19 @@
+import { decodeCursor, encodeCursor } from './cursor';
+
+describe('list cursors', () => {
+  const cursor = { createdAt: '2026-11-21T22:00:00.123456', id: '6f1d3c9e-8a7b-4c2d-9e1f-0a1b2c3d4e5f' };
+
+  it('round-trip', () => {
+    expect(decodeCursor(encodeCursor(cursor))).toEqual(cursor);
+  });
+
+  it.each([
+    'not-a-cursor',
+    '',
+    Buffer.from('{"a":1}').toString('base64url'),
+    Buffer.from(JSON.stringify(["2026-11-21' OR 1=1", cursor.id])).toString('base64url'),
+    Buffer.from(JSON.stringify([cursor.createdAt, 'x'])).toString('base64url'),
+  ])('reject %p', (raw) => {
+    expect(decodeCursor(raw)).toBeUndefined();
+  });
+});

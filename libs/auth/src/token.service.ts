@@ -1,0 +1,83 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
+import { AppConfig } from '@app/platform';
+import { AccessTokenExpiredError, AccessTokenInvalidError } from './auth.errors';
+import { Role, Tier } from './user.entity';
+
+export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+export const REFRESH_TOKEN_TTL_SECONDS = 7 * 24 * 60 * 60;
+
+export interface AccessClaims {
+  sub: string;
+  role: Role;
+  tier: Tier;
+  jti: string;
+  /** The refresh-token family (session) the token was issued for. */
+  sid: string;
+}
+
+const ALGORITHM = 'HS256';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Signs and verifies access tokens: HS256 under JWT_SECRET, issuer and audience always checked. */
+@Injectable()
+export class TokenService {
+  private readonly logger = new Logger(TokenService.name);
+  private readonly jwt: JwtService;
+
+  constructor(private readonly config: AppConfig) {
+    let secret = config.env.JWT_SECRET;
+    if (!secret) {
+      // Production refuses to start without JWT_SECRET (see loadConfig); elsewhere a
+      // per-process secret keeps a fresh checkout working, at the price of tokens dying on restart.
+      secret = randomBytes(48).toString('base64');
+      this.logger.warn('JWT_SECRET is not set: signing access tokens with a random per-process secret.');
+    }
+    // A KeyObject, not the string: jsonwebtoken otherwise first tries (and fails) to parse
+    // the string as a PEM public key on every sign and verify, which dominated a request's CPU.
+    this.jwt = new JwtService({ secret: createSecretKey(Buffer.from(secret, 'utf8')) });
+  }
+
+  sign(claims: Omit<AccessClaims, 'jti'>): { token: string; expiresIn: number } {
+    const token = this.jwt.sign(
+      { role: claims.role, tier: claims.tier, sid: claims.sid },
+      {
+        algorithm: ALGORITHM,
+        subject: claims.sub,
+        jwtid: randomUUID(),
+        issuer: this.config.env.JWT_ISSUER,
+        audience: this.config.env.JWT_AUDIENCE,
+        expiresIn: ACCESS_TOKEN_TTL_SECONDS,
+      },
+    );
+    return { token, expiresIn: ACCESS_TOKEN_TTL_SECONDS };
+  }
+
+  /** Returns the claims of a valid token; throws ACCESS_TOKEN_EXPIRED or ACCESS_TOKEN_INVALID. */
+  verify(token: string): AccessClaims {
+    let payload: Record<string, unknown>;
+    try {
+      payload = this.jwt.verify<Record<string, unknown>>(token, {
+        algorithms: [ALGORITHM],
+        issuer: this.config.env.JWT_ISSUER,
+        audience: this.config.env.JWT_AUDIENCE,
+      });
+    } catch (err) {
+      if ((err as { name?: string }).name === 'TokenExpiredError') throw new AccessTokenExpiredError();
+      throw new AccessTokenInvalidError();
+    }
+    const { sub, role, tier, jti, sid, exp } = payload;
+    if (
+      typeof sub !== 'string' ||
+      !UUID.test(sub) ||
+      typeof jti !== 'string' ||
+      typeof sid !== 'string' ||
+      !UUID.test(sid) ||
+      typeof exp !== 'number'
+    ) {
+      throw new AccessTokenInvalidError();
+    }
+    return { sub, role: role as Role, tier: tier as Tier, jti, sid };
+  }
+}
