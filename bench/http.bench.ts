@@ -1,0 +1,134 @@
+import { Client } from 'pg';
+import { applyMigrations, loadConfig } from '@app/platform';
+import { BenchLine } from './report';
+import { freePort, load, rssMb, ROOT, startProcess } from './support/processes';
+
+const BENCH_DB = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/quant_bench';
+const ADMIN_DB = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+
+async function ensureDatabase(): Promise<void> {
+  const admin = new Client({ connectionString: ADMIN_DB });
+  await admin.connect();
+  const name = new URL(BENCH_DB).pathname.slice(1);
+  const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+  if (found.rowCount === 0) await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  await applyMigrations(loadConfig({ DATABASE_URL: BENCH_DB }), BENCH_DB);
+}
+
+/** Registers a fresh user on the running API and returns its access token. */
+async function benchSession(port: number): Promise<string> {
+  const email = `bench-${Date.now()}@bench.example.com`;
+  const res = await fetch(`http://127.0.0.1:${port}/api/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: 'amber-quarry-ledger-91' }),
+  });
+  if (res.status !== 201) throw new Error(`bench register answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { accessToken: string }).accessToken;
+}
+
+/**
+ * The API (production settings, JSON logs to a pipe, no in-process worker)
+ * next to a bare Fastify server, both under the same autocannon load.
+ */
+export async function httpBench(): Promise<BenchLine[]> {
+  await ensureDatabase();
+  const lines: BenchLine[] = [];
+
+  const barePort = await freePort();
+  const bare = await startProcess(`${ROOT}/dist/bench/support/bare-fastify.js`, [String(barePort)], {}, /ready/);
+  const apiPort = await freePort();
+  const apiEnv = {
+    NODE_ENV: 'production',
+    DATABASE_URL: BENCH_DB,
+    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
+    ENCRYPTION_KEY: '0'.repeat(64),
+    // Production refuses a first start without an admin password.
+    ADMIN_PASSWORD: 'bench-admin-cobalt-harbor-27',
+    PORT: String(apiPort),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    LOG_FORMAT: 'json',
+    // The throttle still counts every request, but one bench client must not run out of budget.
+    THROTTLE_DEFAULT_LIMIT: '10000000',
+  };
+  const api = await startProcess(`${ROOT}/dist/apps/api/src/main.js`, [], apiEnv, /ready in \d+ ms/);
+  try {
+    await new Promise((r) => setTimeout(r, 2_000));
+    lines.push({
+      name: 'api idle RSS (production, no in-process worker)',
+      value: rssMb(api.child.pid!),
+      unit: 'MB',
+      target: '< 150 MB',
+      ok: rssMb(api.child.pid!) < 150,
+    });
+
+    for (const [label, pathname] of [
+      ['/health', '/health'],
+      ['/api/v1 unknown route (404 problem details)', '/api/v1/does-not-exist'],
+    ] as const) {
+      await load(`http://127.0.0.1:${barePort}${pathname}`, 2);
+      const b = await load(`http://127.0.0.1:${barePort}${pathname}`, SECONDS);
+      await load(`http://127.0.0.1:${apiPort}${pathname}`, 2);
+      const a = await load(`http://127.0.0.1:${apiPort}${pathname}`, SECONDS);
+      const ratio = a.rps / b.rps;
+      lines.push({ name: `bare fastify ${label}`, value: Math.round(b.rps), unit: `req/s (p99 ${b.p99} ms)` });
+      lines.push({ name: `api ${label}`, value: Math.round(a.rps), unit: `req/s (p99 ${a.p99} ms)` });
+      lines.push({
+        name: `api/bare ratio ${label}`,
+        value: Number(ratio.toFixed(3)),
+        unit: 'x',
+        target: label === '/health' ? '>= 0.5x' : undefined,
+        ok: label === '/health' ? ratio >= 0.5 : undefined,
+      });
+    }
+
+    // An authenticated read (JWT verification, user status, throttle) against the bare /health.
+    const token = await benchSession(apiPort);
+    await load(`http://127.0.0.1:${barePort}/health`, 2);
+    const b = await load(`http://127.0.0.1:${barePort}/health`, SECONDS);
+    const auth = { authorization: `Bearer ${token}` };
+    await load(`http://127.0.0.1:${apiPort}/api/v1/auth/me`, 2, 64, auth);
+    const a = await load(`http://127.0.0.1:${apiPort}/api/v1/auth/me`, SECONDS, 64, auth);
+    const ratio = a.rps / b.rps;
+    lines.push({
+      name: 'api GET /api/v1/auth/me (JWT + throttle)',
+      value: Math.round(a.rps),
+      unit: `req/s (p99 ${a.p99} ms, ${a.errors} errors)`,
+    });
+    lines.push({
+      name: 'api/bare ratio GET /api/v1/auth/me vs /health',
+      value: Number(ratio.toFixed(3)),
+      unit: 'x',
+      target: '>= 0.4x',
+      ok: ratio >= 0.4 && a.errors === 0,
+    });
+  } finally {
+    await api.stop();
+    await bare.stop();
+  }
+
+  // Warm start: same database, already migrated, modules in the OS file cache.
+  const starts: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const p = await startProcess(
+      `${ROOT}/dist/apps/api/src/main.js`,
+      [],
+      { ...apiEnv, PORT: String(await freePort()) },
+      /ready in \d+ ms/,
+    );
+    starts.push(p.readyMs);
+    await p.stop();
+  }
+  const warm = Math.min(...starts);
+  lines.push({
+    name: 'api warm start to ready (best of 3)',
+    value: Math.round(warm),
+    unit: 'ms',
+    target: '< 3000 ms',
+    ok: warm < 3000,
+  });
+  return lines;
+}
