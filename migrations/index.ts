@@ -2,6 +2,7 @@ import { WorkerHeartbeats1763740000000 } from './1763740000000-worker-heartbeats
 import { Auth1763800000000 } from './1763800000000-auth';
 import { AuditEvents1763800100000 } from './1763800100000-audit-events';
 import { ExchangeCredentials1763800200000 } from './1763800200000-exchange-credentials';
+import { MarketData1763900000000 } from './1763900000000-market-data';
 
 /**
  * Every migration, oldest first. `npm run migration:generate` writes a new file
@@ -12,4 +13,5 @@ export const ALL_MIGRATIONS = [
   Auth1763800000000,
   AuditEvents1763800100000,
   ExchangeCredentials1763800200000,
+  MarketData1763900000000,
 ];

@@ -20,6 +20,8 @@ function swcOptions() {
         '@app/engine/*': ['libs/engine/src/*'],
         '@app/auth': ['libs/auth/src/index.ts'],
         '@app/auth/*': ['libs/auth/src/*'],
+        '@app/market': ['libs/market/src/index.ts'],
+        '@app/market/*': ['libs/market/src/*'],
         '@app/testing': ['libs/testing/src/index.ts'],
         '@app/testing/*': ['libs/testing/src/*'],
         '@app/migrations': ['migrations/index.ts'],

@@ -27,8 +27,8 @@ export default async function globalSetup(): Promise<void> {
     `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
     [TEST_DATABASE_NAME],
   );
-  await admin.query(`DROP DATABASE IF EXISTS ${TEST_DATABASE_NAME}`);
-  await admin.query(`CREATE DATABASE ${TEST_DATABASE_NAME}`);
+  await admin.query(`DROP DATABASE IF EXISTS "${TEST_DATABASE_NAME}"`);
+  await admin.query(`CREATE DATABASE "${TEST_DATABASE_NAME}"`);
   await admin.end();
 
   const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5_000 });

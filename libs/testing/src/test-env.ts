@@ -5,11 +5,11 @@ import * as path from 'node:path';
  * Where end-to-end tests find PostgreSQL and Redis. Defaults match the CI
  * machine (trust auth on 127.0.0.1); override with TEST_DATABASE_URL / TEST_REDIS_URL.
  */
-export const TEST_DATABASE_NAME = 'quant_e2e';
 export const TEST_ADMIN_DATABASE_URL =
   process.env.TEST_ADMIN_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-export const TEST_DATABASE_URL =
-  process.env.TEST_DATABASE_URL ?? `postgresql://postgres@127.0.0.1:5432/${TEST_DATABASE_NAME}`;
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/quant_e2e';
+/** The database the e2e global set-up drops and recreates: the one TEST_DATABASE_URL names. */
+export const TEST_DATABASE_NAME = decodeURIComponent(new URL(TEST_DATABASE_URL).pathname.slice(1));
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');

@@ -7,9 +7,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, register } 
  */
 type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
 
-function once<M extends AnyMetric>(name: string, create: () => M, registry: Registry = register): M {
+/** The metric named `name`, created on first use; feature libraries define theirs with it too. */
+export function onceMetric<M extends AnyMetric>(name: string, create: () => M, registry: Registry = register): M {
   return (registry.getSingleMetric(name) as M | undefined) ?? create();
 }
+const once = onceMetric;
 
 let defaultsCollected = false;
 export function collectProcessMetrics(): void {

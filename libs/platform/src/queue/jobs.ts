@@ -4,12 +4,22 @@
  */
 export const QUEUES = {
   system: 'system',
+  marketImport: 'market-import',
+  marketSync: 'market-sync',
 } as const;
 
 export interface JobMap {
   system: {
     /** Deletes heartbeat rows of workers that stopped without saying goodbye. */
     'system.prune-heartbeats': { olderThanMs: number };
+  };
+  'market-import': {
+    /** Parses an uploaded file (stored in market_import_chunks) and stores its rows. */
+    'market.import': { importId: string };
+  };
+  'market-sync': {
+    /** Fetches new candles (and optionally trades) of one series from an exchange through ccxt. */
+    'market.sync': { exchange: string; symbol: string; timeframe: string; trades: boolean };
   };
 }
 
