@@ -13,6 +13,7 @@ import {
   RedisModule,
 } from '@app/platform';
 import { AuthModule } from '@app/auth';
+import { MarketModule } from '@app/market';
 import { WorkerProcessorsModule } from '../../worker/src/worker-processors.module';
 import { AdminAuditController } from './auth/admin-audit.controller';
 import { AdminUsersController } from './auth/admin-users.controller';
@@ -22,6 +23,8 @@ import { ExchangeCredentialsController } from './auth/exchange-credentials.contr
 import { AuthGuard } from './auth/auth.guard';
 import { HealthController } from './health/health.controller';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
+import { MarketImportsController } from './market/market-imports.controller';
+import { MarketController } from './market/market.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { ApiThrottlerGuard } from './throttle/throttle.guard';
 import { ThrottleModule } from './throttle/throttle.module';
@@ -45,6 +48,7 @@ export class ApiModule {
         MetricsModule,
         PlatformHealthModule,
         AuthModule,
+        MarketModule,
         ThrottleModule,
         PrometheusModule.register({ controller: MetricsController, defaultMetrics: { enabled: false } }),
         // Embedded mode: the BullMQ workers run inside the API process.
@@ -58,6 +62,8 @@ export class ApiModule {
         AdminUsersController,
         AdminAuditController,
         ExchangeCredentialsController,
+        MarketController,
+        MarketImportsController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

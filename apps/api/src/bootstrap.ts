@@ -1,5 +1,6 @@
 import { DynamicModule, RequestMethod, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import multipart from '@fastify/multipart';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController } from 'fastify';
 import { Logger } from 'nestjs-pino';
@@ -46,6 +47,8 @@ export async function createApiApp(
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
   registerHttpHooks(fastify);
+  // multipart/form-data for market-data uploads; the limits are set per route where it is read.
+  await app.register(multipart as never, { throwFileSizeLimit: true });
 
   // Without configured origins no browser may call cross-origin, which is what
   // answering without CORS headers means; registering nothing saves a hook per request.

@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseTime, readCandles, readTrades } from './market-files';
+import { parseTime } from '@app/engine';
+import { readCandles, readTrades } from './market-files';
 
 const DATA = join(__dirname, '../../../../shared/data');
 

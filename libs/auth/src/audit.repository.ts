@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { AuditAction, AuditEventEntity } from './audit-event.entity';
-import { ListCursor } from './domain/cursor';
+import { ListCursor } from '@app/platform';
 
 export interface NewAuditEvent {
   action: AuditAction;

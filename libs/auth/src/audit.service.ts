@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditAction } from './audit-event.entity';
 import { AuditEventRecord, AuditRepository } from './audit.repository';
 import { InvalidCursorError } from './auth.errors';
-import { decodeCursor, encodeCursor } from './domain/cursor';
+import { decodeCursor, encodeCursor } from '@app/platform';
 
 /** Where a request came from, for the audit log; the API fills it in. */
 export interface RequestMeta {

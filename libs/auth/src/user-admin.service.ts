@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditService, RequestMeta } from './audit.service';
 import { AuthenticationService, Principal } from './authentication.service';
 import { InvalidCursorError, OwnAccountChangeError, UserNotFoundError } from './auth.errors';
-import { decodeCursor, encodeCursor } from './domain/cursor';
+import { decodeCursor, encodeCursor } from '@app/platform';
 import { SessionRepository } from './session.repository';
 import { Role, Tier } from './user.entity';
 import { UserRecord, UserRepository } from './user.repository';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { ListCursor } from './domain/cursor';
+import { ListCursor } from '@app/platform';
 import { Role, Tier, UserEntity } from './user.entity';
 
 export interface UserRecord {

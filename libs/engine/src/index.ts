@@ -14,6 +14,7 @@ export {
   sliceCandles,
   validateCandles,
   validateTrades,
+  parseTime,
 } from './data';
 export { computeMetrics, downsampleEquity, MAX_DOWNSAMPLED_POINTS, periodsPerYear } from './metrics';
 export {

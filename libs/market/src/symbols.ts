@@ -19,7 +19,8 @@ export function normalizeExchange(raw: string, field = 'exchange'): string {
 export function parseSymbol(raw: string, field = 'symbol'): { symbol: string; base: string; quote: string } {
   const value = raw.trim().toUpperCase();
   const m = SYMBOL.exec(value);
-  if (!m) throw new MarketInputError([{ field, message: `"${raw}" is not a symbol in BASE/QUOTE form (e.g. BTC/USDT)` }]);
+  if (!m)
+    throw new MarketInputError([{ field, message: `"${raw}" is not a symbol in BASE/QUOTE form (e.g. BTC/USDT)` }]);
   return { symbol: value, base: m[1], quote: m[2] };
 }
 

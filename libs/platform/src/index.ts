@@ -29,3 +29,4 @@ export * from './runtime/boot-log';
 export * from './runtime/run-service';
 export * from './http/page-query.dto';
 export * from './runtime/embedded-secrets';
+export * from './http/list-cursor';

@@ -6,7 +6,14 @@ import { InstrumentRecord } from './instrument.repository';
 import { MarketStore, MarketWrite } from './market-store';
 
 /** One candle as stored: open time (epoch ms) and the source's own price digits (or numbers). */
-export type CandleRow = readonly [time: number, open: string | number, high: string | number, low: string | number, close: string | number, volume: string | number];
+export type CandleRow = readonly [
+  time: number,
+  open: string | number,
+  high: string | number,
+  low: string | number,
+  close: string | number,
+  volume: string | number,
+];
 
 export interface TradeRow {
   id: string;
@@ -48,7 +55,11 @@ export class MarketIngest {
     }
   }
 
-  async storeCandles(instrument: InstrumentRecord, timeframeMs: number, rows: readonly CandleRow[]): Promise<StoreOutcome> {
+  async storeCandles(
+    instrument: InstrumentRecord,
+    timeframeMs: number,
+    rows: readonly CandleRow[],
+  ): Promise<StoreOutcome> {
     this.assertTimeframe(instrument, timeframeMs);
     if (rows.length === 0) return { inserted: 0, duplicates: 0, dataVersion: instrument.dataVersion };
     const outcome = await this.store.write(async (w) => {

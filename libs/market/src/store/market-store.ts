@@ -100,7 +100,9 @@ export class MarketWrite {
         WHERE id = $1 RETURNING data_version`,
       [instrumentId, candleTimeframeMs ?? null],
     )) as [Array<{ data_version: string }>, number] | Array<{ data_version: string }>;
-    const list = Array.isArray(rows[0]) ? (rows[0] as Array<{ data_version: string }>) : (rows as Array<{ data_version: string }>);
+    const list = Array.isArray(rows[0])
+      ? (rows[0] as Array<{ data_version: string }>)
+      : (rows as Array<{ data_version: string }>);
     return Number(list[0]?.data_version ?? 0);
   }
 }
@@ -158,7 +160,12 @@ export class MarketStore {
   }
 
   /** Stored candles of one instrument in `[from, to)`, as the engine's typed arrays. */
-  async loadCandles(instrumentId: string, range: SeriesRange, timeframeMs: number, limit?: number): Promise<CandleSeries> {
+  async loadCandles(
+    instrumentId: string,
+    range: SeriesRange,
+    timeframeMs: number,
+    limit?: number,
+  ): Promise<CandleSeries> {
     const query = `SELECT (extract(epoch FROM open_time) * 1000)::float8, open::float8, high::float8, low::float8,
         close::float8, volume::float8
       FROM market_candles
@@ -169,7 +176,7 @@ export class MarketStore {
   }
 
   /** Stored trade prints of one instrument in `[from, to)`, in time order (ties by trade id). */
-  async loadTrades(instrumentId: string, range: SeriesRange, limit?: number): Promise<TradeSeries & { ids?: never }> {
+  async loadTrades(instrumentId: string, range: SeriesRange, limit?: number): Promise<TradeSeries> {
     const query = `SELECT (extract(epoch FROM time) * 1000)::float8, price::float8, amount::float8, side::float8
       FROM market_trades
       WHERE instrument_id = ${sqlLiteral(checkedId(instrumentId))} AND time >= ${ts(range.from)} AND time < ${ts(range.to)}
@@ -178,21 +185,34 @@ export class MarketStore {
     return { time, price, amount, side: Int8Array.from(side) };
   }
 
-  /** The newest trades before `to`, oldest first (for the trades endpoint's "latest" view). */
-  async latestTrades(
+  /** Up to `limit` trades of `[from, to)` in time order: the first ones, or the last ones (`order: 'last'`). */
+  async listTrades(
     instrumentId: string,
     range: SeriesRange,
     limit: number,
+    order: 'first' | 'last',
   ): Promise<Array<{ time: number; id: string; side: number; price: string; amount: string }>> {
+    const direction = order === 'last' ? 'DESC' : 'ASC';
     const rows: Array<{ t: string; trade_id: string; side: number; price: string; amount: string }> =
       await this.dataSource.query(
         `SELECT (extract(epoch FROM time) * 1000)::bigint AS t, trade_id, side, price::text, amount::text
            FROM market_trades WHERE instrument_id = $1 AND time >= to_timestamp($2::numeric / 1000)
             AND time < to_timestamp($3::numeric / 1000)
-          ORDER BY time DESC, trade_id DESC LIMIT $4`,
+          ORDER BY time ${direction}, trade_id ${direction} LIMIT $4`,
         [instrumentId, range.from, range.to, limit],
       );
-    return rows.reverse().map((r) => ({ time: Number(r.t), id: r.trade_id, side: r.side, price: r.price, amount: r.amount }));
+    if (order === 'last') rows.reverse();
+    return rows.map((r) => ({ time: Number(r.t), id: r.trade_id, side: r.side, price: r.price, amount: r.amount }));
+  }
+
+  /** Time of the first print at or after `from` (an index probe), or null. */
+  async firstTradeTime(instrumentId: string, from: number): Promise<number | null> {
+    const rows: Array<{ t: string }> = await this.dataSource.query(
+      `SELECT (extract(epoch FROM time) * 1000)::bigint AS t FROM market_trades
+        WHERE instrument_id = $1 AND time >= to_timestamp($2::numeric / 1000) ORDER BY time LIMIT 1`,
+      [instrumentId, from],
+    );
+    return rows[0] ? Number(rows[0].t) : null;
   }
 
   async candleStats(instrumentId: string, range: SeriesRange): Promise<CoverageStats> {
@@ -211,11 +231,20 @@ export class MarketStore {
           AND ${column} < to_timestamp($3::numeric / 1000)`,
       [instrumentId, range.from, range.to],
     );
-    return { count: row.count, first: row.first === null ? null : Number(row.first), last: row.last === null ? null : Number(row.last) };
+    return {
+      count: row.count,
+      first: row.first === null ? null : Number(row.first),
+      last: row.last === null ? null : Number(row.last),
+    };
   }
 
   /** Holes in the stored candles of `[from, to)`: consecutive bars further apart than one bar. */
-  async candleGaps(instrumentId: string, range: SeriesRange, timeframeMs: number, limit: number): Promise<{ gaps: StoredGap[]; total: number; missingBars: number }> {
+  async candleGaps(
+    instrumentId: string,
+    range: SeriesRange,
+    timeframeMs: number,
+    limit: number,
+  ): Promise<{ gaps: StoredGap[]; total: number; missingBars: number }> {
     const rows: Array<{ after: string; before: string; total: number; missing: string }> = await this.dataSource.query(
       `WITH steps AS (
          SELECT open_time AS before, lag(open_time) OVER (ORDER BY open_time) AS after

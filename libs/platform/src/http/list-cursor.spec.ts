@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, encodeCursor } from './list-cursor';
 
 describe('list cursors', () => {
   const cursor = { createdAt: '2026-11-21T22:00:00.123456', id: '6f1d3c9e-8a7b-4c2d-9e1f-0a1b2c3d4e5f' };
