@@ -3,11 +3,11 @@ import { applyMigrations, loadConfig } from '@app/platform';
 import { BenchLine } from './report';
 import { freePort, load, rssMb, ROOT, startProcess } from './support/processes';
 
-const BENCH_DB = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/quant_bench';
+export const BENCH_DB = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/quant_bench';
 const ADMIN_DB = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 
-async function ensureDatabase(): Promise<void> {
+export async function ensureDatabase(): Promise<void> {
   const admin = new Client({ connectionString: ADMIN_DB });
   await admin.connect();
   const name = new URL(BENCH_DB).pathname.slice(1);
@@ -18,7 +18,7 @@ async function ensureDatabase(): Promise<void> {
 }
 
 /** Registers a fresh user on the running API and returns its access token. */
-async function benchSession(port: number): Promise<string> {
+export async function benchSession(port: number): Promise<string> {
   const email = `bench-${Date.now()}@bench.example.com`;
   const res = await fetch(`http://127.0.0.1:${port}/api/v1/auth/register`, {
     method: 'POST',

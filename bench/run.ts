@@ -1,13 +1,19 @@
 import { embeddedBench } from './embedded.bench';
 import { engineBench } from './engine.bench';
 import { httpBench } from './http.bench';
+import { marketBench } from './market.bench';
 import { BenchLine, BenchSuite, formatLines } from './report';
 
 /**
  * `npm run bench [-- suite...]`: measures the targets named in the issues and
- * prints one line per figure. Suites: engine, http, embedded (default: all).
+ * prints one line per figure. Suites: engine, http, embedded, market (default: all).
  */
-const SUITES: Record<string, BenchSuite> = { engine: engineBench, http: httpBench, embedded: embeddedBench };
+const SUITES: Record<string, BenchSuite> = {
+  engine: engineBench,
+  http: httpBench,
+  embedded: embeddedBench,
+  market: marketBench,
+};
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

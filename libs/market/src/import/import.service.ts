@@ -234,9 +234,9 @@ export class ImportService {
         duplicates: staged - inserted,
         timeframe: tf ? formatTimeframe(tf) : null,
       });
-      return { instrumentId: instrument.id, inserted, tally };
+      return { instrumentId: instrument.id, inserted, tally, kind: job.kind };
     });
-    await this.ingest.finishWrite(outcome.instrumentId, outcome.inserted);
+    await this.ingest.finishWrite(outcome.instrumentId, outcome.inserted, outcome.kind);
     this.log.log(
       `import ${id} (${job.exchange} ${job.symbol} ${job.kind}) done in ${Date.now() - started} ms: ` +
         `${outcome.tally.rowsRead} rows, ${outcome.inserted} new, ${outcome.tally.rejected} rejected, ${outcome.tally.gaps} gaps`,

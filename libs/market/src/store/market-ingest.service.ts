@@ -69,7 +69,7 @@ export class MarketIngest {
       const dataVersion = inserted > 0 ? await w.markChanged(instrument.id, timeframeMs) : instrument.dataVersion;
       return { inserted, duplicates: staged - inserted, dataVersion };
     });
-    await this.finishWrite(instrument.id, outcome.inserted);
+    await this.finishWrite(instrument.id, outcome.inserted, 'candles');
     return outcome;
   }
 
@@ -82,15 +82,24 @@ export class MarketIngest {
       const dataVersion = inserted > 0 ? await w.markChanged(instrument.id) : instrument.dataVersion;
       return { inserted, duplicates: staged - inserted, dataVersion };
     });
-    await this.finishWrite(instrument.id, outcome.inserted);
+    await this.finishWrite(instrument.id, outcome.inserted, 'trades');
     return outcome;
   }
 
-  /** After the commit of a write that stored `inserted` new rows: invalidate every node's cache. */
-  async finishWrite(instrumentId: string, inserted: number): Promise<void> {
-    if (inserted > 0) await this.cache.invalidate(instrumentId);
+  /**
+   * After the commit of a write that stored `inserted` new rows: invalidate every node's cache,
+   * and refresh the planner's statistics after a bulk load (else a range read of a series that
+   * was empty at the last ANALYZE is planned as a bitmap scan plus a sort of every row).
+   */
+  async finishWrite(instrumentId: string, inserted: number, kind: 'candles' | 'trades'): Promise<void> {
+    if (inserted <= 0) return;
+    await this.cache.invalidate(instrumentId);
+    if (inserted >= BULK_ROWS) await this.store.analyze(kind);
   }
 }
+
+/** Writes of at least this many rows refresh the table's planner statistics. */
+const BULK_ROWS = 10_000;
 
 /** Trade ids go into COPY text: tabs, newlines and backslashes would break the line. */
 export function cleanId(id: string): string {

@@ -205,6 +205,11 @@ export class MarketStore {
     return rows.map((r) => ({ time: Number(r.t), id: r.trade_id, side: r.side, price: r.price, amount: r.amount }));
   }
 
+  /** Refreshes the planner statistics of a series table (after bulk loads). */
+  async analyze(kind: 'candles' | 'trades'): Promise<void> {
+    await this.dataSource.query(kind === 'candles' ? 'ANALYZE market_candles' : 'ANALYZE market_trades');
+  }
+
   /** Time of the first print at or after `from` (an index probe), or null. */
   async firstTradeTime(instrumentId: string, from: number): Promise<number | null> {
     const rows: Array<{ t: string }> = await this.dataSource.query(

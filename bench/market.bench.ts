@@ -1,0 +1,175 @@
+import autocannon from 'autocannon';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions, loadConfig } from '@app/platform';
+import { MarketStore } from '@app/market';
+import { BENCH_DB, benchSession, ensureDatabase } from './http.bench';
+import { BenchLine } from './report';
+import { freePort, load, ROOT, startProcess } from './support/processes';
+
+const MINUTE = 60_000;
+const START = Date.UTC(2023, 0, 1);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+
+/** A Binance kline CSV of `n` one-minute bars (seeded walk), written to `path`. */
+async function writeKlines(path: string, n: number): Promise<void> {
+  const out = createWriteStream(path);
+  let a = 42;
+  const rand = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  let price = 20_000;
+  let chunk = '';
+  for (let i = 0; i < n; i++) {
+    const t = START + i * MINUTE;
+    const open = price;
+    const close = Math.max(1, open * (1 + (rand() - 0.5) * 0.002));
+    const high = Math.max(open, close) * (1 + rand() * 0.0005);
+    const low = Math.min(open, close) * (1 - rand() * 0.0005);
+    price = close;
+    chunk += `${t},${open.toFixed(2)},${high.toFixed(2)},${low.toFixed(2)},${close.toFixed(2)},${(rand() * 10).toFixed(5)},${t + MINUTE - 1},0,10,0,0,0\n`;
+    if (chunk.length > 1 << 20) {
+      if (!out.write(chunk)) await once(out, 'drain');
+      chunk = '';
+    }
+  }
+  out.end(chunk);
+  await once(out, 'finish');
+}
+
+/**
+ * Issue 5's figures: file import rate (1,000,000 candles through the CLI, COPY into staging and
+ * one INSERT … ON CONFLICT), the engine feed (525,600 one-minute bars from PostgreSQL into typed
+ * arrays), and GET /api/v1/market/candles (1,000 bars) cached and uncached next to bare Fastify.
+ */
+export async function marketBench(): Promise<BenchLine[]> {
+  await ensureDatabase();
+  const lines: BenchLine[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'quant-bench-'));
+  const exchange = `bench${Date.now().toString(36)}`;
+  const env = { ...process.env, DATABASE_URL: BENCH_DB, LOG_LEVEL: 'warn' };
+  try {
+    const file = join(dir, 'BENCH-1m.csv');
+    const N = 1_000_000;
+    await writeKlines(file, N);
+    const started = Date.now();
+    execFileSync(
+      process.execPath,
+      [`${ROOT}/dist/apps/cli/src/market-import.js`, '--exchange', exchange, '--symbol', 'BTC/USDT', file],
+      { env, stdio: 'ignore' },
+    );
+    const seconds = (Date.now() - started) / 1000;
+    lines.push({
+      name: 'market import 1,000,000 candles (Binance CSV, CLI end to end)',
+      value: Math.round(N / seconds),
+      unit: `rows/s (${seconds.toFixed(1)} s)`,
+      target: '1M rows well under 60 s',
+      ok: seconds < 30,
+    });
+
+    const ds = new DataSource(dataSourceOptions(loadConfig({ DATABASE_URL: BENCH_DB }), BENCH_DB));
+    await ds.initialize();
+    try {
+      const store = new MarketStore(ds);
+      const [{ id }] = (await ds.query(`SELECT id FROM market_instruments WHERE exchange = $1`, [exchange])) as [
+        { id: string },
+      ];
+      const range = { from: START, to: START + 525_600 * MINUTE };
+      let best = Infinity;
+      let bars = 0;
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        const series = await store.loadCandles(id, range, MINUTE);
+        best = Math.min(best, performance.now() - t0);
+        bars = series.time.length;
+      }
+      lines.push({
+        name: `engine feed: ${bars.toLocaleString('en-US')} 1m bars from PostgreSQL (best of 5)`,
+        value: Math.round(best),
+        unit: 'ms',
+        target: '< 1500 ms for 525,600 bars',
+        ok: bars === 525_600 && best < 1500,
+      });
+    } finally {
+      await ds.destroy();
+    }
+
+    const barePort = await freePort();
+    const bare = await startProcess(`${ROOT}/dist/bench/support/bare-fastify.js`, [String(barePort)], {}, /ready/);
+    const apiPort = await freePort();
+    const api = await startProcess(
+      `${ROOT}/dist/apps/api/src/main.js`,
+      [],
+      {
+        NODE_ENV: 'production',
+        DATABASE_URL: BENCH_DB,
+        JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
+        ENCRYPTION_KEY: '0'.repeat(64),
+        ADMIN_PASSWORD: 'bench-admin-cobalt-harbor-27',
+        PORT: String(apiPort),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        LOG_FORMAT: 'json',
+        THROTTLE_DEFAULT_LIMIT: '10000000',
+        THROTTLE_MARKET_DATA_LIMIT: '10000000',
+      },
+      /ready in \d+ ms/,
+    );
+    try {
+      const token = await benchSession(apiPort);
+      const headers = { authorization: `Bearer ${token}` };
+      const base = `http://127.0.0.1:${apiPort}/api/v1/market/candles?exchange=${exchange}&symbol=BTC/USDT&timeframe=1m&limit=1000`;
+      await load(`http://127.0.0.1:${barePort}/health`, 2);
+      const b = await load(`http://127.0.0.1:${barePort}/health`, SECONDS);
+      lines.push({ name: 'bare fastify /health', value: Math.round(b.rps), unit: `req/s (p99 ${b.p99} ms)` });
+
+      const cachedUrl = `${base}&from=${START}`;
+      await load(cachedUrl, 2, 32, headers);
+      const c = await load(cachedUrl, SECONDS, 32, headers);
+      lines.push({
+        name: 'api GET market/candles 1,000 bars, cached (L1)',
+        value: Math.round(c.rps),
+        unit: `req/s (p99 ${c.p99} ms, ${c.errors} errors; ${(c.rps / b.rps).toFixed(3)}x bare)`,
+      });
+
+      // Uncached: every request asks for another window, so each one reads PostgreSQL.
+      let k = 0;
+      const result = await autocannon({
+        url: `http://127.0.0.1:${apiPort}`,
+        connections: 8,
+        duration: SECONDS,
+        headers,
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (req) => {
+              k++;
+              const from = START + ((k * 7919) % 500_000) * MINUTE;
+              return { ...req, path: `${base.slice(base.indexOf('/api'))}&from=${from}` };
+            },
+          },
+        ],
+      });
+      const errors = result.errors + result.timeouts + (result.non2xx ?? 0);
+      lines.push({
+        name: 'api GET market/candles 1,000 bars, uncached (PostgreSQL)',
+        value: Math.round(result.requests.average),
+        unit: `req/s (p99 ${result.latency.p99} ms, ${errors} errors; ${(result.requests.average / b.rps).toFixed(3)}x bare)`,
+      });
+    } finally {
+      await api.stop();
+      await bare.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return lines;
+}
