@@ -79,9 +79,9 @@ export async function marketBench(): Promise<BenchLine[]> {
     await ds.initialize();
     try {
       const store = new MarketStore(ds);
-      const [{ id }] = (await ds.query(`SELECT id FROM market_instruments WHERE exchange = $1`, [exchange])) as [
-        { id: string },
-      ];
+      const [{ id }] = await ds.query<Array<{ id: string }>>(`SELECT id FROM market_instruments WHERE exchange = $1`, [
+        exchange,
+      ]);
       const range = { from: START, to: START + 525_600 * MINUTE };
       let best = Infinity;
       let bars = 0;

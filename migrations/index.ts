@@ -3,6 +3,7 @@ import { Auth1763800000000 } from './1763800000000-auth';
 import { AuditEvents1763800100000 } from './1763800100000-audit-events';
 import { ExchangeCredentials1763800200000 } from './1763800200000-exchange-credentials';
 import { MarketData1763900000000 } from './1763900000000-market-data';
+import { MarketSync1763900100000 } from './1763900100000-market-sync';
 
 /**
  * Every migration, oldest first. `npm run migration:generate` writes a new file
@@ -14,4 +15,5 @@ export const ALL_MIGRATIONS = [
   AuditEvents1763800100000,
   ExchangeCredentials1763800200000,
   MarketData1763900000000,
+  MarketSync1763900100000,
 ];

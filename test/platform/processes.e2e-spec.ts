@@ -50,7 +50,14 @@ describe('running the built apps as processes', () => {
   describe('embedded mode (npm start with nothing configured)', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'quant-embedded-'));
     let port: number;
-    const env = () => ({ DATA_DIR: dataDir, PORT: String(port), LOG_FORMAT: 'json', LOG_LEVEL: 'warn' });
+    // The demo seed has its own suite (test/market/demo-seed); here it would only load the CPU.
+    const env = () => ({
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'warn',
+      MARKET_DEMO_DATA: 'false',
+    });
     let accessToken = '';
 
     beforeAll(async () => {

@@ -48,7 +48,7 @@ export async function createApiApp(
   const fastify = app.getHttpAdapter().getInstance();
   registerHttpHooks(fastify);
   // multipart/form-data for market-data uploads; the limits are set per route where it is read.
-  await app.register(multipart as never, { throwFileSizeLimit: true });
+  await app.register(multipart, { throwFileSizeLimit: true });
 
   // Without configured origins no browser may call cross-origin, which is what
   // answering without CORS headers means; registering nothing saves a hook per request.

@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { WORKER_QUEUES, WorkerHeartbeat } from '@app/platform';
+import { MarketModule } from '@app/market';
+import { MarketImportProcessor } from './market/market-import.processor';
+import { MarketSyncProcessor } from './market/market-sync.processor';
 import { SystemProcessor } from './system/system.processor';
 
 /**
@@ -7,7 +10,14 @@ import { SystemProcessor } from './system/system.processor';
  * root module, and by the API's in the embedded mode (workers in-process).
  */
 @Module({
-  providers: [SystemProcessor, WorkerHeartbeat, { provide: WORKER_QUEUES, useValue: ['system'] }],
+  imports: [MarketModule],
+  providers: [
+    SystemProcessor,
+    MarketImportProcessor,
+    MarketSyncProcessor,
+    WorkerHeartbeat,
+    { provide: WORKER_QUEUES, useValue: ['system', 'market-import', 'market-sync'] },
+  ],
   exports: [WorkerHeartbeat],
 })
 export class WorkerProcessorsModule {}

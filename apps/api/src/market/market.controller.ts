@@ -88,7 +88,10 @@ export class MarketController {
       '`limit` bars from there; `truncated` and `next` tell where to continue. Gaps in the data stay gaps.',
   })
   @ApiHeader(IF_NONE_MATCH)
-  @ApiOkResponse({ type: CandlesResponseDto, headers: { ETag: { description: 'changes with every import' } } })
+  @ApiOkResponse({
+    type: CandlesResponseDto,
+    headers: { ETag: { description: 'changes with every import', schema: { type: 'string' } } },
+  })
   @ApiResponse({ status: 304, description: 'Not modified' })
   @ApiProblems(400, 401, 404, 422, 429)
   async candles(

@@ -55,6 +55,22 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('refuses demo data in production', () => {
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgresql://u:p@db:5432/quant',
+      JWT_SECRET: 's'.repeat(32),
+      ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    };
+    expect(problemsOf({ ...production, MARKET_DEMO_DATA: 'true' })).toEqual([
+      'MARKET_DEMO_DATA must not be true when NODE_ENV=production',
+    ]);
+    expect(problemsOf({ ...production, MARKET_DEMO_DATA: 'false' })).toEqual([]);
+    expect(problemsOf({ NODE_ENV: 'test', DATABASE_URL: production.DATABASE_URL, MARKET_DEMO_DATA: 'true' })).toEqual(
+      [],
+    );
+  });
+
   it('accepts a complete production environment', () => {
     const config = loadConfig({
       NODE_ENV: 'production',

@@ -70,6 +70,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     if (!env.DATABASE_URL) problems.push('DATABASE_URL is required when NODE_ENV=production');
     if (!env.JWT_SECRET) problems.push('JWT_SECRET is required when NODE_ENV=production');
     if (!env.ENCRYPTION_KEY) problems.push('ENCRYPTION_KEY is required when NODE_ENV=production');
+    if (env.MARKET_DEMO_DATA === true) problems.push('MARKET_DEMO_DATA must not be true when NODE_ENV=production');
   }
   if (env.JWT_SECRET !== undefined && Buffer.byteLength(env.JWT_SECRET, 'utf8') < MIN_JWT_SECRET_BYTES) {
     problems.push(

@@ -129,6 +129,127 @@ function byteSize(name: string, fallback: number) {
     });
 }
 
+/** One series the exchange sync keeps up to date (an entry of MARKET_SYNC). */
+export interface MarketSyncSeries {
+  /** ccxt exchange id, lower case (`binance`). */
+  exchange: string;
+  /** `BASE/QUOTE`, upper case. */
+  symbol: string;
+  /** Candle timeframe as written (`1m`, `4h`). */
+  timeframe: string;
+  /** Also fetch trade prints. */
+  trades: boolean;
+}
+
+const SYNC_EXCHANGE = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
+const SYNC_SYMBOL = /^[A-Z0-9._-]{1,20}\/[A-Z0-9._-]{1,20}$/;
+const SYNC_TIMEFRAME = /^([1-9]\d*)([smhdw])$/;
+const SYNC_UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const SYNC_FORMAT = 'exchange:BASE/QUOTE:timeframe[:trades], e.g. binance:BTC/USDT:1m:trades';
+
+/** Why one MARKET_SYNC entry is not valid, or its series. */
+function syncEntry(entry: string): MarketSyncSeries | string {
+  const parts = entry.split(':').map((p) => p.trim());
+  if (parts.length < 3 || parts.length > 4) return `expected ${SYNC_FORMAT}`;
+  const [rawExchange, rawSymbol, timeframe, suffix] = parts;
+  const exchange = rawExchange.toLowerCase();
+  const symbol = rawSymbol.toUpperCase();
+  if (!SYNC_EXCHANGE.test(exchange)) return `${show(rawExchange)} is not an exchange id`;
+  if (!SYNC_SYMBOL.test(symbol)) return `${show(rawSymbol)} is not a symbol in BASE/QUOTE form`;
+  const tf = SYNC_TIMEFRAME.exec(timeframe);
+  const ms = tf ? Number(tf[1]) * SYNC_UNIT_MS[tf[2]] : NaN;
+  if (!(ms >= 1_000 && ms <= SYNC_UNIT_MS.w))
+    return `${show(timeframe)} is not a timeframe from 1s to 1w (e.g. 1m, 4h, 1d)`;
+  if (suffix !== undefined && suffix.toLowerCase() !== 'trades')
+    return `unknown option ${show(suffix)} (only "trades")`;
+  return { exchange, symbol, timeframe, trades: suffix !== undefined };
+}
+
+function marketSync(name: string) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const series: MarketSyncSeries[] = [];
+      const entries = (raw ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const entry of entries) {
+        const parsed = syncEntry(entry);
+        if (typeof parsed === 'string') {
+          ctx.addIssue({ code: 'custom', message: `${name} entry ${show(entry)}: ${parsed}` });
+          continue;
+        }
+        // One instrument stores one candle timeframe: two entries for a market would fight over it.
+        if (series.some((s) => s.exchange === parsed.exchange && s.symbol === parsed.symbol)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${name} entry ${show(entry)}: ${parsed.symbol} on ${parsed.exchange} is listed twice`,
+          });
+          continue;
+        }
+        series.push(parsed);
+      }
+      return series;
+    });
+}
+
+/** `exchange=http://host:port` pairs: the REST origin that replaces the exchange's own. */
+function exchangeUrls(name: string) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const urls: Record<string, string> = {};
+      const entries = (raw ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const entry of entries) {
+        const eq = entry.indexOf('=');
+        const exchange = entry.slice(0, Math.max(0, eq)).trim().toLowerCase();
+        const value = entry.slice(eq + 1).trim();
+        let ok = eq > 0 && SYNC_EXCHANGE.test(exchange);
+        try {
+          ok &&= ['http:', 'https:'].includes(new URL(value).protocol);
+        } catch {
+          ok = false;
+        }
+        if (!ok) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${name} entry ${show(redactUrl(entry))} must look like exchange=http://host:port`,
+          });
+          continue;
+        }
+        urls[exchange] = value.replace(/\/+$/, '');
+      }
+      return urls;
+    });
+}
+
+/** An ISO 8601 date or date-time (with Z or an offset); epoch milliseconds. */
+function isoDate(name: string) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      const value = raw.trim();
+      const ms = Date.parse(value);
+      const shape = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+      if (!shape.test(value) || !Number.isFinite(ms)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be an ISO date (2024-01-01 or 2024-01-01T00:00:00Z), got ${show(raw)}`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    });
+}
+
 /** Hides the password of a connection URL so it can be printed. */
 export function redactUrl(raw: string): string {
   try {
@@ -201,6 +322,10 @@ export const envSchema = z.object({
   MARKET_CACHE_TTL_SECONDS: int('MARKET_CACHE_TTL_SECONDS', 1, 86_400, 300),
   MARKET_MAX_CANDLES: int('MARKET_MAX_CANDLES', 10, 1_000_000, 5_000),
   MARKET_DEMO_DATA: bool('MARKET_DEMO_DATA', undefined),
+  MARKET_SYNC: marketSync('MARKET_SYNC'),
+  MARKET_SYNC_EVERY_MS: int('MARKET_SYNC_EVERY_MS', 1_000, 86_400_000, 60_000),
+  MARKET_SYNC_START: isoDate('MARKET_SYNC_START'),
+  MARKET_SYNC_EXCHANGE_URLS: exchangeUrls('MARKET_SYNC_EXCHANGE_URLS'),
 });
 
 export type Env = z.infer<typeof envSchema>;
