@@ -48,7 +48,9 @@ module.exports = {
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/global-setup.ts',
-      testTimeout: 60000,
     },
   ],
+  // A global option: Jest ignores testTimeout inside a project. End-to-end tests boot apps and
+  // wait on queues, so they need more than the 5 s default; unit tests finish far below either.
+  testTimeout: 60000,
 };
