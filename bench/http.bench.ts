@@ -29,6 +29,25 @@ export async function benchSession(port: number): Promise<string> {
   return ((await res.json()) as { accessToken: string }).accessToken;
 }
 
+/** The API's environment in every bench: production settings, JSON logs, budgets one client cannot exhaust. */
+export function benchApiEnv(port: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    NODE_ENV: 'production',
+    DATABASE_URL: BENCH_DB,
+    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
+    ENCRYPTION_KEY: '0'.repeat(64),
+    // Production refuses a first start without an admin password.
+    ADMIN_PASSWORD: 'bench-admin-cobalt-harbor-27',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    LOG_FORMAT: 'json',
+    // The throttle still counts every request, but one bench client must not run out of budget.
+    THROTTLE_DEFAULT_LIMIT: '10000000',
+    ...extra,
+  };
+}
+
 /**
  * The API (production settings, JSON logs to a pipe, no in-process worker)
  * next to a bare Fastify server, both under the same autocannon load.
@@ -40,20 +59,7 @@ export async function httpBench(): Promise<BenchLine[]> {
   const barePort = await freePort();
   const bare = await startProcess(`${ROOT}/dist/bench/support/bare-fastify.js`, [String(barePort)], {}, /ready/);
   const apiPort = await freePort();
-  const apiEnv = {
-    NODE_ENV: 'production',
-    DATABASE_URL: BENCH_DB,
-    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
-    ENCRYPTION_KEY: '0'.repeat(64),
-    // Production refuses a first start without an admin password.
-    ADMIN_PASSWORD: 'bench-admin-cobalt-harbor-27',
-    PORT: String(apiPort),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
-    LOG_FORMAT: 'json',
-    // The throttle still counts every request, but one bench client must not run out of budget.
-    THROTTLE_DEFAULT_LIMIT: '10000000',
-  };
+  const apiEnv = benchApiEnv(apiPort);
   const api = await startProcess(`${ROOT}/dist/apps/api/src/main.js`, [], apiEnv, /ready in \d+ ms/);
   try {
     await new Promise((r) => setTimeout(r, 2_000));

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, loadConfig } from '@app/platform';
 import { MarketStore } from '@app/market';
-import { BENCH_DB, benchSession, ensureDatabase } from './http.bench';
+import { BENCH_DB, benchApiEnv, benchSession, ensureDatabase } from './http.bench';
 import { BenchLine } from './report';
 import { freePort, load, ROOT, startProcess } from './support/processes';
 
@@ -108,19 +108,7 @@ export async function marketBench(): Promise<BenchLine[]> {
     const api = await startProcess(
       `${ROOT}/dist/apps/api/src/main.js`,
       [],
-      {
-        NODE_ENV: 'production',
-        DATABASE_URL: BENCH_DB,
-        JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0000',
-        ENCRYPTION_KEY: '0'.repeat(64),
-        ADMIN_PASSWORD: 'bench-admin-cobalt-harbor-27',
-        PORT: String(apiPort),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'info',
-        LOG_FORMAT: 'json',
-        THROTTLE_DEFAULT_LIMIT: '10000000',
-        THROTTLE_MARKET_DATA_LIMIT: '10000000',
-      },
+      benchApiEnv(apiPort, { THROTTLE_MARKET_DATA_LIMIT: '10000000' }),
       /ready in \d+ ms/,
     );
     try {

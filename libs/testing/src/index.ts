@@ -1,2 +1,3 @@
 export * from './test-env';
 export * from './processes';
+export * from './config-problems';

@@ -1,17 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, loadConfig } from './app-config';
+import { configProblems } from '@app/testing';
+import { loadConfig } from './app-config';
 import { KNOWN_ENV_VARS } from './config.schema';
 
-function problemsOf(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+const problemsOf = configProblems;
 
 describe('loadConfig', () => {
   it('gives the documented defaults for an empty environment', () => {

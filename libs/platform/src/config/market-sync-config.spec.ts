@@ -1,14 +1,7 @@
-import { ConfigError, loadConfig } from './app-config';
+import { configProblems } from '@app/testing';
+import { loadConfig } from './app-config';
 
-function problemsOf(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+const problemsOf = configProblems;
 
 describe('MARKET_SYNC', () => {
   it('is empty by default', () => {
