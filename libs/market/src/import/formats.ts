@@ -30,7 +30,8 @@ export interface RowBatch {
   bytesRead: number;
 }
 
-const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+/** A decimal as PostgreSQL's numeric also reads it (no hex, no Infinity). */
+export const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 const TIME_NAMES = ['timestamp', 'time', 'date', 'datetime', 'open_time', 'opentime', 'open time'];
 
 /** Reads the start of the file to name its format; throws when none fits. */
@@ -54,9 +55,9 @@ export function detectFormat(head: string): ImportFormat {
   const firstLine = text.split(/\r?\n/, 1)[0];
   const delimiter = pickDelimiter(firstLine);
   const cells = splitCsv(firstLine, delimiter);
-  const isHeader = cells.some((c) => c !== '' && !NUMBER.test(c) && /[a-z]/i.test(c) && !/^\d{4}-\d\d/.test(c));
+  const isHeader = cells.some((c) => c !== '' && !DECIMAL.test(c) && /[a-z]/i.test(c) && !/^\d{4}-\d\d/.test(c));
   if (!isHeader) {
-    if (cells.length >= 6 && cells.slice(0, 6).every((c) => NUMBER.test(c))) return 'binance-klines';
+    if (cells.length >= 6 && cells.slice(0, 6).every((c) => DECIMAL.test(c))) return 'binance-klines';
     throw new ImportFormatError(
       'The CSV has no header and is not a Binance kline file (open time, open, high, low, close, volume, close time, …).',
     );

@@ -1,6 +1,6 @@
 import { formatTimeframe, inferTimeframe, parseTime } from '@app/engine';
 import { cleanId } from '../store/market-ingest.service';
-import type { RowBatch } from './formats';
+import { DECIMAL, type RowBatch } from './formats';
 
 /** At most this many rejected rows and gaps are kept in an import's summary (all are counted). */
 export const KEPT_DETAILS = 200;
@@ -62,8 +62,6 @@ function timeOf(cell: string): number {
   if (t > 1e14 && t < 1e17) return Math.floor(t / 1000); // microseconds
   return t;
 }
-
-const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 
 /** The value of a decimal cell in a form PostgreSQL's numeric also reads (no hex, no Infinity); NaN otherwise. */
 function amountOf(cell: string): number {

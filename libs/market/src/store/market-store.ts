@@ -93,17 +93,15 @@ export class MarketWrite {
 
   /** Records the stored candle timeframe (first candle import) and bumps the data version. */
   async markChanged(instrumentId: string, candleTimeframeMs?: number): Promise<number> {
-    const rows = (await this.runner.query(
+    const result = (await this.runner.query(
       `UPDATE market_instruments
           SET data_version = data_version + 1, updated_at = now(),
               candle_timeframe_ms = COALESCE(candle_timeframe_ms, $2)
         WHERE id = $1 RETURNING data_version`,
       [instrumentId, candleTimeframeMs ?? null],
-    )) as [Array<{ data_version: string }>, number] | Array<{ data_version: string }>;
-    const list = Array.isArray(rows[0])
-      ? (rows[0] as Array<{ data_version: string }>)
-      : (rows as Array<{ data_version: string }>);
-    return Number(list[0]?.data_version ?? 0);
+      true,
+    )) as { records: Array<{ data_version: string }> };
+    return Number(result.records[0]?.data_version ?? 0);
   }
 }
 
