@@ -12,11 +12,11 @@ import { BenchLine } from './report';
 import { freePort, load, ROOT, startProcess } from './support/processes';
 
 const MINUTE = 60_000;
-const START = Date.UTC(2023, 0, 1);
+export const START = Date.UTC(2023, 0, 1);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 
 /** A Binance kline CSV of `n` one-minute bars (seeded walk), written to `path`. */
-async function writeKlines(path: string, n: number): Promise<void> {
+export async function writeKlines(path: string, n: number): Promise<void> {
   const out = createWriteStream(path);
   let a = 42;
   const rand = () => {

@@ -36,6 +36,7 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Nod
     THROTTLE_DEFAULT_LIMIT: '1000000',
     THROTTLE_LOGIN_LIMIT: '1000000',
     THROTTLE_REGISTER_LIMIT: '1000000',
+    THROTTLE_BACKTEST_LIMIT: '1000000',
     ...overrides,
   };
 }

@@ -1,18 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { parseTime } from '@app/engine';
 import { IMPORT_FORMATS, type ImportFormat } from '@app/market';
-
-/** ISO 8601 or epoch milliseconds → epoch ms; NaN (rejected by @IsInt) when unreadable. */
-const toEpochMs = ({ value }: { value: unknown }) => {
-  if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string' && typeof value !== 'number') return NaN;
-  const text = String(value).trim();
-  return /^\d+$/.test(text) ? Number(text) : parseTime(text);
-};
-
-const TIME_DOC = 'ISO 8601 (UTC when no offset) or epoch milliseconds';
+import { TIME_DOC, toEpochMs } from '../http/time-input';
 
 export class InstrumentQueryDto {
   @ApiPropertyOptional({ example: 'binance' })

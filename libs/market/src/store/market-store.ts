@@ -218,6 +218,17 @@ export class MarketStore {
     return rows[0] ? Number(rows[0].t) : null;
   }
 
+  /** Whether any candle (or print) lies in the range: one index probe, for checks that need no count. */
+  async hasData(kind: 'candles' | 'trades', instrumentId: string, range: SeriesRange): Promise<boolean> {
+    const [table, column] = kind === 'candles' ? ['market_candles', 'open_time'] : ['market_trades', 'time'];
+    const rows: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM ${table} WHERE instrument_id = $1 AND ${column} >= to_timestamp($2::numeric / 1000)
+          AND ${column} < to_timestamp($3::numeric / 1000) LIMIT 1`,
+      [instrumentId, range.from, range.to],
+    );
+    return rows.length > 0;
+  }
+
   async candleStats(instrumentId: string, range: SeriesRange): Promise<CoverageStats> {
     return this.stats('market_candles', 'open_time', instrumentId, range);
   }

@@ -1,0 +1,11 @@
+export * from './tiered-backtests.module';
+export * from './backtest.errors';
+export * from './backtest.metrics';
+export type { BacktestRecord, BacktestResultRecord, BacktestTimings, BacktestFilter } from './backtest.repository';
+export * from './domain/tiers';
+export * from './domain/plan';
+export * from './domain/compare';
+export * from './submit/backtest-submit.service';
+export * from './query/backtest-query.service';
+export * from './run/backtest-runner.service';
+export * from './events/backtest-events.service';
