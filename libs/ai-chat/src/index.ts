@@ -1,0 +1,17 @@
+export * from './ai-chat.module';
+export * from './ai-chat.errors';
+export * from './ai-chat.metrics';
+export * from './context/ai-context.port';
+export type { ChatBlock, TextBlock, ToolUseBlock, ToolResultBlock, TokenUsage } from './domain/content';
+export type { AiTier } from './domain/quota';
+export type { Page } from './domain/page';
+export * from './chat/chat-events';
+export * from './chat/chat.service';
+export type { SessionRecord } from './session/session.repository';
+export type { MessageRecord, MessageStatus } from './session/message.repository';
+export * from './session/session.service';
+export type { ProposalRecord, ProposalStatus, ProposalDraft } from './proposal/proposal.repository';
+export * from './proposal/proposal.service';
+export * from './usage/usage.service';
+export { ModelClient } from './upstream/model-client.service';
+export { TOOL_NAMES, type ToolName } from './tools/tool-definitions';
