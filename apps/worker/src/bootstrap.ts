@@ -28,6 +28,7 @@ export async function startWorkerApp(
         queues: app.get(QueueStats),
         heartbeat: app.get(WorkerHeartbeat),
         timeoutMs: config.env.DEPENDENCY_TIMEOUT_MS,
+        metricsToken: config.env.METRICS_TOKEN,
       })
     : undefined;
   return {

@@ -30,3 +30,4 @@ export * from './runtime/run-service';
 export * from './http/page-query.dto';
 export * from './runtime/embedded-secrets';
 export * from './http/list-cursor';
+export * from './security/safe-equal';

@@ -1,18 +1,11 @@
 import { CanActivate, ExecutionContext, Injectable, mixin, Type } from '@nestjs/common';
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { AppConfig, AppError } from '@app/platform';
+import { AppConfig, AppError, safeEqual } from '@app/platform';
 
 export class OpsTokenError extends AppError {
   constructor(what: string) {
     super('OPS_TOKEN_REQUIRED', 'unauthenticated', `${what} requires Authorization: Bearer <token>.`);
   }
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /**
