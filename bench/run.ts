@@ -1,3 +1,5 @@
+import { aiBench } from './ai.bench';
+import { backtestsBench } from './backtests.bench';
 import { embeddedBench } from './embedded.bench';
 import { engineBench } from './engine.bench';
 import { httpBench } from './http.bench';
@@ -6,13 +8,15 @@ import { BenchLine, BenchSuite, formatLines } from './report';
 
 /**
  * `npm run bench [-- suite...]`: measures the targets named in the issues and
- * prints one line per figure. Suites: engine, http, embedded, market (default: all).
+ * prints one line per figure. Suites: engine, http, embedded, market, backtests, ai (default: all).
  */
 const SUITES: Record<string, BenchSuite> = {
   engine: engineBench,
   http: httpBench,
   embedded: embeddedBench,
   market: marketBench,
+  backtests: backtestsBench,
+  ai: aiBench,
 };
 
 async function main(): Promise<void> {

@@ -14,7 +14,14 @@ import {
 } from '@app/platform';
 import { AuthModule } from '@app/auth';
 import { MarketModule } from '@app/market';
+import { AiChatModule } from '@app/ai-chat';
+import { StrategiesModule } from '@app/strategies';
+import { TieredBacktestsModule } from '@app/tiered-backtests';
 import { WorkerProcessorsModule } from '../../worker/src/worker-processors.module';
+import { AiContextAdapter } from './ai-chat/ai-context.adapter';
+import { AiProposalsController } from './ai-chat/ai-proposals.controller';
+import { AiSessionsController } from './ai-chat/ai-sessions.controller';
+import { AiUsageController } from './ai-chat/ai-usage.controller';
 import { AdminAuditController } from './auth/admin-audit.controller';
 import { AdminUsersController } from './auth/admin-users.controller';
 import { ApiKeysController } from './auth/api-keys.controller';
@@ -26,6 +33,8 @@ import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { MarketImportsController } from './market/market-imports.controller';
 import { MarketController } from './market/market.controller';
 import { MetricsController } from './metrics/metrics.controller';
+import { StrategiesController } from './strategies/strategies.controller';
+import { TieredBacktestsController } from './tiered-backtests/tiered-backtests.controller';
 import { ApiThrottlerGuard } from './throttle/throttle.guard';
 import { ThrottleModule } from './throttle/throttle.module';
 
@@ -49,6 +58,10 @@ export class ApiModule {
         PlatformHealthModule,
         AuthModule,
         MarketModule,
+        // The assistant reads strategies and backtests through their own services (AI_CONTEXT).
+        AiChatModule.forRoot({ context: AiContextAdapter, imports: [StrategiesModule, TieredBacktestsModule] }),
+        StrategiesModule,
+        TieredBacktestsModule,
         ThrottleModule,
         PrometheusModule.register({ controller: MetricsController, defaultMetrics: { enabled: false } }),
         // Embedded mode: the BullMQ workers run inside the API process.
@@ -64,6 +77,11 @@ export class ApiModule {
         ExchangeCredentialsController,
         MarketController,
         MarketImportsController,
+        AiSessionsController,
+        AiProposalsController,
+        AiUsageController,
+        StrategiesController,
+        TieredBacktestsController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -28,6 +28,8 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   rate_limited: 429,
   internal: 500,
   unavailable: 503,
+  bad_gateway: 502,
+  gateway_timeout: 504,
 };
 
 const CODE_BY_STATUS: Record<number, string> = {

@@ -14,6 +14,10 @@ export type ErrorKind =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'unavailable'
+  /** An upstream service (e.g. the AI model API) answered with an error: 502. */
+  | 'bad_gateway'
+  /** An upstream service did not answer in time: 504. */
+  | 'gateway_timeout'
   | 'internal';
 
 export interface FieldError {

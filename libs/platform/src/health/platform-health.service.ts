@@ -100,6 +100,8 @@ export class PlatformHealth implements OnModuleDestroy {
       nodeEnv: this.config.env.NODE_ENV,
       queueBackend: this.config.queueBackend,
       workerInProcess: this.config.runWorkerInApi,
+      // Without a key the AI routes answer 503 AI_DISABLED; the rest of the product is unaffected.
+      ai: this.config.env.ANTHROPIC_API_KEY ? 'configured' : 'disabled',
       uptimeSeconds: Math.round((Date.now() - this.started) / 1000),
       node: process.version,
     };

@@ -6,6 +6,7 @@ export const QUEUES = {
   system: 'system',
   marketImport: 'market-import',
   marketSync: 'market-sync',
+  backtests: 'backtests',
 } as const;
 
 export interface JobMap {
@@ -20,6 +21,12 @@ export interface JobMap {
   'market-sync': {
     /** Fetches new candles (and optionally trades) of one series from an exchange through ccxt. */
     'market.sync': { exchange: string; symbol: string; timeframe: string; trades: boolean };
+  };
+  backtests: {
+    /** Runs one tiered backtest; the job id is the backtest's id. */
+    'backtest.run': { backtestId: string };
+    /** Re-enqueues queued backtests whose job is missing and ends those whose job is gone for good. */
+    'backtest.reconcile': { olderThanMs: number };
   };
 }
 
