@@ -63,11 +63,15 @@ export class TieredBacktests1764000050000 implements MigrationInterface {
         metrics jsonb NOT NULL,
         envelope jsonb,
         detail_coverage jsonb,
-        equity_time bytea NOT NULL,
+        -- Bar times of the curve: NULL when they are evenly spaced (start + i * step), the usual case.
+        equity_time bytea,
+        equity_time_start bigint,
+        equity_time_step bigint,
         equity_value bytea NOT NULL,
         equity_downsampled bytea NOT NULL,
         bars integer NOT NULL,
-        stored_at timestamptz NOT NULL DEFAULT now()
+        stored_at timestamptz NOT NULL DEFAULT now(),
+        CHECK (equity_time IS NOT NULL OR (equity_time_start IS NOT NULL AND equity_time_step IS NOT NULL))
       )`);
     // Float64 curves barely compress: storing them uncompressed saves the CPU of trying on every result.
     for (const column of ['equity_time', 'equity_value', 'equity_downsampled']) {

@@ -85,6 +85,12 @@ describe('tiered backtests', () => {
     });
     expect(equity.json().points).toBeLessThanOrEqual(50);
     expect(equity.json().totalPoints).toBe(done.timings.bars);
+    const stored = (
+      await api.inject({ url: `/api/v1/tiered-backtests/${done.id}/equity`, headers: bearer(users[tier].token) })
+    ).json();
+    expect(stored.points).toBe(Math.min(2_000, done.timings.bars));
+    expect(stored.time.every((t: number, i: number) => i === 0 || t > stored.time[i - 1])).toBe(true);
+    expect(stored.time[stored.points - 1]).toBe(equity.json().time[equity.json().points - 1]);
   });
 
   it('refuses a precision above the tier with what the tier allows', async () => {

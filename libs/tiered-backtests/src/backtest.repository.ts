@@ -65,7 +65,6 @@ export interface BacktestResultRecord {
   envelope: Envelope | null;
   detailCoverage: DetailCoverage | null;
   bars: number;
-  equityDownsampled: { time: number[]; equity: number[] };
 }
 
 export interface BacktestFilter {
@@ -146,6 +145,14 @@ const unpair = (b: Buffer) => {
   const n = all.length / 2;
   return { time: Array.from(all.subarray(0, n)), equity: Array.from(all.subarray(n)) };
 };
+/** The spacing of evenly spaced times (bars without gaps), else undefined. */
+function evenStep(time: Float64Array): number | undefined {
+  if (time.length < 2) return time.length === 1 ? 1 : undefined;
+  const step = time[1] - time[0];
+  for (let i = 2; i < time.length; i++) if (time[i] - time[i - 1] !== step) return undefined;
+  return step;
+}
+
 /** Two equal-length curves in one buffer: all times, then all values. */
 const pairs = (time: Float64Array, value: Float64Array) => Buffer.concat([bytes(time), bytes(value)]);
 const floats = (b: Buffer) => {
@@ -313,9 +320,8 @@ export class BacktestRepository {
       envelope: Envelope | null;
       detail_coverage: DetailCoverage | null;
       bars: number;
-      equity_downsampled: Buffer;
     }> = await this.db.query(
-      `SELECT engine_version, fingerprint, metrics, envelope, detail_coverage, bars, equity_downsampled
+      `SELECT engine_version, fingerprint, metrics, envelope, detail_coverage, bars
        FROM backtest_results WHERE backtest_id = $1`,
       [backtestId],
     );
@@ -328,17 +334,36 @@ export class BacktestRepository {
         envelope: r.envelope,
         detailCoverage: r.detail_coverage,
         bars: r.bars,
-        equityDownsampled: unpair(r.equity_downsampled),
       }
     );
   }
 
+  /** The full curve, one point per bar. */
   async equity(backtestId: string): Promise<{ time: Float64Array; equity: Float64Array } | undefined> {
-    const rows: Array<{ equity_time: Buffer; equity_value: Buffer }> = await this.db.query(
-      `SELECT equity_time, equity_value FROM backtest_results WHERE backtest_id = $1`,
+    const rows: Array<{ equity_time: Buffer | null; start: string | null; step: string | null; equity_value: Buffer }> =
+      await this.db.query(
+        `SELECT equity_time, equity_time_start AS start, equity_time_step AS step, equity_value
+         FROM backtest_results WHERE backtest_id = $1`,
+        [backtestId],
+      );
+    const r = rows[0];
+    if (!r) return undefined;
+    const equity = floats(r.equity_value);
+    if (r.equity_time) return { time: floats(r.equity_time), equity };
+    const time = new Float64Array(equity.length);
+    const start = Number(r.start);
+    const step = Number(r.step);
+    for (let i = 0; i < time.length; i++) time[i] = start + i * step;
+    return { time, equity };
+  }
+
+  /** The curve as the engine downsampled it (at most 2,000 points, extremes kept). */
+  async downsampledEquity(backtestId: string): Promise<{ time: number[]; equity: number[] } | undefined> {
+    const rows: Array<{ equity_downsampled: Buffer }> = await this.db.query(
+      `SELECT equity_downsampled FROM backtest_results WHERE backtest_id = $1`,
       [backtestId],
     );
-    return rows[0] && { time: floats(rows[0].equity_time), equity: floats(rows[0].equity_value) };
+    return rows[0] && unpair(rows[0].equity_downsampled);
   }
 
   /** Trades in order, after position `afterSeq`; all of them without `limit`. */
@@ -440,6 +465,7 @@ export class BacktestRepository {
    * stored) when it is no longer running: cancelled meanwhile, or stored by an earlier run.
    */
   async complete(id: string, output: EngineOutput, timings: BacktestTimings): Promise<boolean> {
+    const step = evenStep(output.equityTime);
     return this.db.transaction(async (m) => {
       const [, affected]: [unknown, number] = await m.query(
         `UPDATE backtests SET status = 'completed', progress = 100, finished_at = clock_timestamp(), timings = $2,
@@ -450,8 +476,8 @@ export class BacktestRepository {
       if (affected === 0) return false;
       await m.query(
         `INSERT INTO backtest_results (backtest_id, engine_version, fingerprint, metrics, envelope, detail_coverage,
-           equity_time, equity_value, equity_downsampled, bars)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+           equity_time, equity_time_start, equity_time_step, equity_value, equity_downsampled, bars)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
         [
           id,
           output.engineVersion,
@@ -459,7 +485,9 @@ export class BacktestRepository {
           JSON.stringify(output.metrics),
           output.envelope && JSON.stringify(output.envelope),
           output.detailCoverage && JSON.stringify(output.detailCoverage),
-          bytes(output.equityTime),
+          step === undefined ? bytes(output.equityTime) : null,
+          step === undefined ? null : (output.equityTime[0] ?? 0),
+          step ?? null,
           bytes(output.equityValue),
           pairs(output.downsampledTime, output.downsampledValue),
           output.bars,

@@ -159,7 +159,7 @@ export class TieredBacktestsController {
     @Param('id', uuidPipe()) id: string,
     @Query() q: EquityQueryDto,
   ): Promise<EquityResponseDto> {
-    return this.query.equity(user.id, id, q.points ?? 500);
+    return this.query.equity(user.id, id, q.points);
   }
 
   @Get(':id/events')

@@ -129,7 +129,11 @@ export class BacktestListQueryDto extends PageQueryDto {
 }
 
 export class EquityQueryDto {
-  @ApiPropertyOptional({ minimum: 2, maximum: 10_000, default: 500 })
+  @ApiPropertyOptional({
+    minimum: 2,
+    maximum: 10_000,
+    description: 'Downsample the full curve to this many points; without it, the stored ≤ 2,000-point curve',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -151,9 +155,7 @@ class BacktestResultDto {
   detailCoverage!: object | null;
   @ApiProperty({ description: 'sha-256 of the input series, definition and settings' }) fingerprint!: string;
   @ApiProperty() engineVersion!: string;
-  @ApiProperty() bars!: number;
-  @ApiProperty({ ...OBJECT_DOC, description: '≤ 2,000 points: { time: number[], equity: number[] }' })
-  equityDownsampled!: object;
+  @ApiProperty({ description: 'Bars simulated; the curve has one point per bar (GET /:id/equity)' }) bars!: number;
 }
 
 export class BacktestResponseDto {
@@ -261,7 +263,6 @@ export function mapBacktest(b: BacktestRecord, result: BacktestResultRecord | nu
       fingerprint: result.fingerprint,
       engineVersion: result.engineVersion,
       bars: result.bars,
-      equityDownsampled: result.equityDownsampled,
     },
   };
 }

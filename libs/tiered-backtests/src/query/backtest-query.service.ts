@@ -68,9 +68,17 @@ export class BacktestQueryService {
     return this.backtests.worstTrades(id, count);
   }
 
-  /** The full equity curve downsampled to `points` (first, last and each bucket's extremes kept). */
-  async equity(ownerId: string, id: string, points: number) {
+  /**
+   * The equity curve: as the engine downsampled it (≤ 2,000 points) without `points`, else the
+   * full curve downsampled to `points` (first, last and each bucket's extremes kept).
+   */
+  async equity(ownerId: string, id: string, points?: number) {
     await this.completed(ownerId, id);
+    if (points === undefined) {
+      const stored = await this.backtests.downsampledEquity(id);
+      const { bars } = (await this.backtests.result(id))!;
+      return { points: stored!.time.length, totalPoints: bars, time: stored!.time, equity: stored!.equity };
+    }
     const curve = await this.backtests.equity(id);
     if (!curve) throw new BacktestNotFinishedError(id, 'completed without a stored curve');
     const sampled = downsampleEquity(curve.time, curve.equity, points);
