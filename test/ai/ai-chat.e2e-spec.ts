@@ -547,6 +547,8 @@ describe('AI chat', () => {
       stopReason: null,
       error: null,
     });
+    // The abandoned stream is not left counted as in flight (only the scrape itself is).
+    expect((await api.inject({ url: '/metrics' })).body).toMatch(/^http_requests_in_flight 1$/m);
   });
 
   it('answers 503 AI_DISABLED on every AI route without a key, while the rest works', async () => {

@@ -166,6 +166,8 @@ describe('backtest jobs: limits, cancel, progress and recovery (two API instance
     expect(last).toMatchObject({ event: 'summary', data: { id, status: 'completed', progress: 100 } });
     expect(last.data.result.metrics.tradeCount).toBeGreaterThan(0);
     expect(last.data.timings.bars).toBe(YEAR_MINUTES);
+    // The ended stream no longer counts as in flight (only the scrape itself does).
+    expect((await b.inject({ url: '/metrics' })).body).toMatch(/^http_requests_in_flight 1$/m);
     // The worker process counts what it ran on its own /metrics.
     const metrics = await (await fetch('http://127.0.0.1:31451/metrics')).text();
     expect(metrics).toMatch(/backtests_finished_total\{tier="elite",precision="kline",outcome="completed"\} 1/);

@@ -42,6 +42,10 @@ export function registerHttpHooks(fastify: FastifyInstance): void {
     (request.raw as IncomingMessage & RequestLogContext).routeTemplate = request.routeOptions.url;
     inFlight.count++;
     counted.add(request);
+    // A hijacked reply (server-sent events) never reaches onResponse: count it down when its socket closes.
+    reply.raw.once('close', () => {
+      if (counted.delete(request)) inFlight.count--;
+    });
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {
