@@ -201,6 +201,26 @@ describe('backtest jobs: limits, cancel, progress and recovery (two API instance
     expect(count).toBe(0);
   }, 60_000);
 
+  it('lets a running backtest finish when its worker is stopped with SIGTERM', async () => {
+    await Promise.all(workers.splice(0).map((w) => w.stop('SIGKILL')));
+    const user = await userWithTier(a, 'elite');
+    const strategyId = await createStrategy(a, user.accessToken);
+    const id = (
+      await a.inject({
+        method: 'POST',
+        url: '/api/v1/tiered-backtests',
+        headers: bearer(user.accessToken),
+        payload: body(strategyId),
+      })
+    ).json().id;
+    const worker = await startWorker(31_454);
+    await untilRunning(a.app.get(DataSource), id);
+    const exit = await worker.stop('SIGTERM', 15_000);
+    expect(exit.code).toBe(0);
+    const [row] = await a.app.get(DataSource).query(`SELECT status, attempts FROM backtests WHERE id = $1`, [id]);
+    expect(row).toEqual({ status: 'completed', attempts: 1 });
+  }, 60_000);
+
   it('recovers a job whose worker was killed with SIGKILL mid-run and stores its result once', async () => {
     // Only the worker started below may take the job (how the others stop is not under test here).
     await Promise.all(workers.splice(0).map((w) => w.stop('SIGKILL')));

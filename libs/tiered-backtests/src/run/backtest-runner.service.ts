@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { EngineError, type BacktestSettings, type CandleSeries, type TradeSeries } from '@app/engine';
@@ -41,7 +41,7 @@ export class BacktestRunFailure extends Error {
  * and stores the result in the transaction that marks the row completed.
  */
 @Injectable()
-export class BacktestRunner implements OnModuleDestroy {
+export class BacktestRunner implements OnApplicationShutdown {
   private readonly logger = new Logger(BacktestRunner.name);
   private pool?: EnginePool;
   private readonly series: SeriesCache;
@@ -69,7 +69,11 @@ export class BacktestRunner implements OnModuleDestroy {
     );
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * After the queue workers drained (QueueWorkerHost.beforeApplicationShutdown): closing the
+   * threads in onModuleDestroy, which Nest runs first, stranded the active run and so the drain.
+   */
+  async onApplicationShutdown(): Promise<void> {
     await this.pool?.close();
   }
 
