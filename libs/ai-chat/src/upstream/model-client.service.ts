@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
+import { anthropicSdk } from './anthropic-sdk';
 import { AppConfig } from '@app/platform';
 import { AiDisabledError, AiUpstreamError } from '../ai-chat.errors';
 import { ModelTurn, StreamAccumulator, turnFromMessage } from './model-turn';
@@ -51,7 +52,7 @@ export class ModelClient {
     this.maxTokens = env.AI_MAX_TOKENS;
     const logger = new Logger('Anthropic');
     this.client = env.ANTHROPIC_API_KEY
-      ? new Anthropic({
+      ? new (anthropicSdk().default)({
           apiKey: env.ANTHROPIC_API_KEY,
           baseURL: env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com',
           timeout: env.AI_TIMEOUT_MS,

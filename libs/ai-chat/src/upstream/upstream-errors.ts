@@ -1,7 +1,8 @@
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import { AiUpstreamError } from '../ai-chat.errors';
+import { anthropicSdk } from './anthropic-sdk';
 
 export function isUpstreamAbort(err: unknown): boolean {
+  const { APIUserAbortError } = anthropicSdk();
   return err instanceof APIUserAbortError || (err instanceof Error && err.name === 'AbortError');
 }
 
@@ -17,6 +18,7 @@ function retryAfterSeconds(headers: unknown): number | undefined {
  */
 export function toUpstreamError(err: unknown): AiUpstreamError {
   if (err instanceof AiUpstreamError) return err;
+  const { APIConnectionError, APIConnectionTimeoutError, APIError } = anthropicSdk();
   if (err instanceof APIConnectionTimeoutError) {
     return new AiUpstreamError('timeout', 'The AI service did not answer in time; try again.');
   }
