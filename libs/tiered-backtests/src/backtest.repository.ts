@@ -466,50 +466,44 @@ export class BacktestRepository {
    */
   async complete(id: string, output: EngineOutput, timings: BacktestTimings): Promise<boolean> {
     const step = evenStep(output.equityTime);
-    return this.db.transaction(async (m) => {
-      const [, affected]: [unknown, number] = await m.query(
-        `UPDATE backtests SET status = 'completed', progress = 100, finished_at = clock_timestamp(), timings = $2,
+    const col = <K extends keyof Trade>(k: K) => output.trades.map((t) => t[k]);
+    // One statement (data-modifying CTEs run atomically): the row, its result and its trades are
+    // written together or not at all, in a single round trip.
+    const rows: Array<{ stored: number }> = await this.db.query(
+      `WITH done AS (
+         UPDATE backtests SET status = 'completed', progress = 100, finished_at = clock_timestamp(), timings = $2,
            error_code = NULL, error_message = NULL
-         WHERE id = $1 AND status = 'running' AND NOT cancel_requested`,
-        [id, JSON.stringify(timings)],
-      );
-      if (affected === 0) return false;
-      await m.query(
-        `INSERT INTO backtest_results (backtest_id, engine_version, fingerprint, metrics, envelope, detail_coverage,
+         WHERE id = $1 AND status = 'running' AND NOT cancel_requested
+         RETURNING id
+       ), result AS (
+         INSERT INTO backtest_results (backtest_id, engine_version, fingerprint, metrics, envelope, detail_coverage,
            equity_time, equity_time_start, equity_time_step, equity_value, equity_downsampled, bars)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-        [
-          id,
-          output.engineVersion,
-          output.fingerprint,
-          JSON.stringify(output.metrics),
-          output.envelope && JSON.stringify(output.envelope),
-          output.detailCoverage && JSON.stringify(output.detailCoverage),
-          step === undefined ? bytes(output.equityTime) : null,
-          step === undefined ? null : (output.equityTime[0] ?? 0),
-          step ?? null,
-          bytes(output.equityValue),
-          pairs(output.downsampledTime, output.downsampledValue),
-          output.bars,
-        ],
-      );
-      if (output.trades.length > 0) await this.insertTrades(m, id, output.trades);
-      return true;
-    });
-  }
-
-  private async insertTrades(m: EntityManager, id: string, trades: Trade[]): Promise<void> {
-    const col = <K extends keyof Trade>(k: K) => trades.map((t) => t[k]);
-    await m.query(
-      `INSERT INTO backtest_trades (backtest_id, seq, side, entry_time, entry_price, exit_time, exit_price, entry_bar,
-         exit_bar, units, pnl, pnl_pct, fees, slippage, exit_reason, ambiguous, partial_fills)
-       SELECT $1, s - 1, side, et, ep, xt, xp, eb, xb, u, pnl, pp, f, sl, xr, amb, pf
-       FROM unnest($2::text[], $3::bigint[], $4::float8[], $5::bigint[], $6::float8[], $7::int[], $8::int[],
-                   $9::float8[], $10::float8[], $11::float8[], $12::float8[], $13::float8[], $14::text[],
-                   $15::bool[], $16::int[])
-         WITH ORDINALITY AS t(side, et, ep, xt, xp, eb, xb, u, pnl, pp, f, sl, xr, amb, pf, s)`,
+         SELECT id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM done
+         RETURNING backtest_id
+       ), trades AS (
+         INSERT INTO backtest_trades (backtest_id, seq, side, entry_time, entry_price, exit_time, exit_price, entry_bar,
+           exit_bar, units, pnl, pnl_pct, fees, slippage, exit_reason, ambiguous, partial_fills)
+         SELECT done.id, s - 1, side, et, ep, xt, xp, eb, xb, u, pnl, pp, f, sl, xr, amb, pf
+         FROM done, unnest($14::text[], $15::bigint[], $16::float8[], $17::bigint[], $18::float8[], $19::int[],
+                           $20::int[], $21::float8[], $22::float8[], $23::float8[], $24::float8[], $25::float8[],
+                           $26::text[], $27::bool[], $28::int[])
+           WITH ORDINALITY AS t(side, et, ep, xt, xp, eb, xb, u, pnl, pp, f, sl, xr, amb, pf, s)
+       )
+       SELECT count(*)::int AS stored FROM result`,
       [
         id,
+        JSON.stringify(timings),
+        output.engineVersion,
+        output.fingerprint,
+        JSON.stringify(output.metrics),
+        output.envelope && JSON.stringify(output.envelope),
+        output.detailCoverage && JSON.stringify(output.detailCoverage),
+        step === undefined ? bytes(output.equityTime) : null,
+        step === undefined ? null : (output.equityTime[0] ?? 0),
+        step ?? null,
+        bytes(output.equityValue),
+        pairs(output.downsampledTime, output.downsampledValue),
+        output.bars,
         col('side'),
         col('entryTime'),
         col('entryPrice'),
@@ -527,6 +521,7 @@ export class BacktestRepository {
         col('partialFills'),
       ],
     );
+    return rows[0].stored === 1;
   }
 
   /** Ends a run that will not be retried, unless it already finished. */
