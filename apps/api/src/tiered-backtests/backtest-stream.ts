@@ -1,4 +1,4 @@
-import { BacktestEvents, BacktestQueryService, TERMINAL_STATUSES } from '@app/tiered-backtests';
+import { BacktestEvents, BacktestQueryService, BacktestView, JobEvent, TERMINAL_STATUSES } from '@app/tiered-backtests';
 import type { SseStream } from '../http/sse-stream';
 import { mapBacktest } from './tiered-backtests.dto';
 
@@ -10,22 +10,34 @@ const RECHECK_MS = 5_000;
  * the worker publishes it), and a final `summary` (the resource with its result) before the
  * stream ends. Subscribes to the queue's events before reading the row, so nothing falls
  * between the two; terminal states are always read from the database, never inferred.
+ * The first read answers 404 (before `open` is called) when the backtest is not the owner's.
  * Resolves once the stream is set up; it then runs until the backtest ends or the client goes.
  */
 export async function streamBacktest(
-  sse: SseStream,
+  open: () => SseStream,
   query: BacktestQueryService,
   events: BacktestEvents,
   ownerId: string,
   id: string,
 ): Promise<void> {
+  const early: JobEvent[] = [];
+  let onEvent = (event: JobEvent) => void early.push(event);
+  const unsubscribe = await events.subscribe(id, (event) => onEvent(event));
+  let first: BacktestView;
+  try {
+    first = await query.get(ownerId, id);
+  } catch (error) {
+    unsubscribe();
+    throw error;
+  }
+  const sse = open();
+
   let lastStatus: string | undefined;
   let lastProgress = -1;
   let checking: Promise<void> | undefined;
   let again = false;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined = undefined;
-  let unsubscribe = () => {};
 
   const stop = () => {
     if (stopped) return;
@@ -34,8 +46,7 @@ export async function streamBacktest(
     unsubscribe();
     sse.close();
   };
-  const read = async () => {
-    const view = await query.get(ownerId, id);
+  const show = (view: BacktestView) => {
     const b = view.backtest;
     if (b.status !== lastStatus) {
       lastStatus = b.status;
@@ -56,14 +67,12 @@ export async function streamBacktest(
     checking = (async () => {
       do {
         again = false;
-        await read().catch(stop);
+        await query.get(ownerId, id).then(show, stop);
       } while (again && !stopped);
     })().finally(() => (checking = undefined));
     return checking;
   };
-
-  sse.onClientGone(stop);
-  unsubscribe = await events.subscribe(id, (event) => {
+  const handle = (event: JobEvent) => {
     if (event.type !== 'progress') return void check();
     if (event.progress <= lastProgress) return;
     lastProgress = event.progress;
@@ -73,8 +82,12 @@ export async function streamBacktest(
       sse.send('status', { id, status: 'running', progress: event.progress });
     }
     sse.send('progress', { id, progress: event.progress });
-  });
-  if (stopped) return unsubscribe();
+  };
+
+  sse.onClientGone(stop);
+  show(first);
+  if (stopped) return;
+  onEvent = handle;
+  early.forEach(handle);
   timer = setInterval(() => void check(), RECHECK_MS);
-  await check();
 }

@@ -178,11 +178,19 @@ export class TieredBacktestsController {
     @Param('id', uuidPipe()) id: string,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    await this.query.get(user.id, id); // 404 as problem details before the stream opens
-    reply.hijack();
-    const sse = new SseStream(reply.raw);
-    sse.open(reply.getHeaders());
-    await streamBacktest(sse, this.query, this.events, user.id, id);
+    // A backtest that is not the caller's answers 404 as problem details, before the stream opens.
+    await streamBacktest(
+      () => {
+        reply.hijack();
+        const sse = new SseStream(reply.raw);
+        sse.open(reply.getHeaders());
+        return sse;
+      },
+      this.query,
+      this.events,
+      user.id,
+      id,
+    );
   }
 
   @Delete(':id')
