@@ -1,9 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { InstrumentRepository, MarketIngest } from '@app/market';
-import { SHARED_DATA_DIR, TEST_REDIS_URL, uniquePrefix } from '@app/testing';
+import { TEST_REDIS_URL, uniquePrefix } from '@app/testing';
+import { storeBtcCandles } from '../support/backtest-fixtures';
 import { FakeAnthropic, reply } from '../support/fake-anthropic';
 import { createTestApi, TestApi } from '../support/test-app';
 import { JWT_SECRET, bearer, expectProblem, register } from '../auth/auth-helpers';
@@ -43,15 +41,7 @@ describe('AI chat', () => {
       createTestApi({ env: env({ ANTHROPIC_API_KEY: undefined }) }),
     ]);
     // 500 real 1m candles (with their gaps) for the coverage tool.
-    const rows: number[][] = JSON.parse(readFileSync(join(SHARED_DATA_DIR, 'UNITTEST_BTC-1m.json'), 'utf8'));
-    const instrument = await api.app
-      .get(InstrumentRepository)
-      .ensure({ exchange, symbol: 'BTC/ETH', base: 'BTC', quote: 'ETH' });
-    await api.app.get(MarketIngest).storeCandles(
-      instrument,
-      60_000,
-      rows.slice(0, 500).map((r) => [r[0], r[1], r[2], r[3], r[4], r[5]] as const),
-    );
+    await storeBtcCandles(api, exchange, 'BTC/ETH', 500);
   });
   afterAll(async () => {
     await Promise.all([api?.close(), tight?.close(), disabled?.close()]);

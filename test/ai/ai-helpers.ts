@@ -1,38 +1,9 @@
-import { DataSource } from 'typeorm';
 import { TestApi } from '../support/test-app';
 import type { FakeMessagesBody } from '../support/fake-anthropic';
-import { bearer, login, register, uniqueEmail } from '../auth/auth-helpers';
+import { bearer } from '../auth/auth-helpers';
 
-export interface SseEvent {
-  event: string;
-  data: any;
-}
-
-/** Parses a text/event-stream body as EventSource does: `event:` and `data:` lines, comments skipped. */
-export function parseSse(text: string): SseEvent[] {
-  return text
-    .split('\n\n')
-    .map((block) => block.split('\n').filter((line) => line !== '' && !line.startsWith(':')))
-    .filter((lines) => lines.length > 0)
-    .map((lines) => ({
-      event: lines.find((l) => l.startsWith('event: '))?.slice(7) ?? 'message',
-      data: JSON.parse(
-        lines
-          .filter((l) => l.startsWith('data: '))
-          .map((l) => l.slice(6))
-          .join('\n'),
-      ),
-    }));
-}
-
-/** A new user of `tier` (set in the database, then logged in again so the token carries it). */
-export async function userWithTier(api: TestApi, tier: 'basic' | 'pro' | 'elite' = 'basic') {
-  const email = uniqueEmail(`ai-${tier}`);
-  const session = await register(api, email);
-  if (tier === 'basic') return session;
-  await api.app.get(DataSource).query(`UPDATE users SET tier = $2 WHERE id = $1`, [session.user.id, tier]);
-  return login(api, email);
-}
+export { parseSse, type SseEvent } from '../support/sse';
+export { userWithTier } from '../support/backtest-fixtures';
 
 export async function createSession(api: TestApi, token: string, body: Record<string, unknown> = {}) {
   const res = await api.inject({ method: 'POST', url: '/api/v1/ai/sessions', headers: bearer(token), payload: body });

@@ -33,6 +33,24 @@ export async function storeXrpTrades(
   return { first: rows[0][0], last: rows[rows.length - 1][0], count: rows.length };
 }
 
+/** The first `count` real 1m candles of ../shared/data/UNITTEST_BTC-1m.json (with their gaps); returns the rows. */
+export async function storeBtcCandles(
+  api: TestApi,
+  exchange: string,
+  symbol: string,
+  count: number,
+): Promise<number[][]> {
+  const rows: number[][] = JSON.parse(readFileSync(join(SHARED_DATA_DIR, 'UNITTEST_BTC-1m.json'), 'utf8'));
+  const [base, quote] = symbol.split('/');
+  const instrument = await api.app.get(InstrumentRepository).ensure({ exchange, symbol, base, quote });
+  await api.app.get(MarketIngest).storeCandles(
+    instrument,
+    60_000,
+    rows.slice(0, count).map((r) => [r[0], r[1], r[2], r[3], r[4], r[5]] as const),
+  );
+  return rows.slice(0, count);
+}
+
 /** `minutes` synthetic 1m candles ending at `end` (whole minute): a series long enough for slow runs. */
 export async function storeSyntheticCandles(
   api: TestApi,

@@ -1,25 +1,14 @@
 import { DataSource } from 'typeorm';
 import { spawnBuilt, SpawnedApp, TEST_DATABASE_URL, TEST_REDIS_URL, uniquePrefix } from '@app/testing';
-import { bearer, expectProblem, JWT_SECRET } from '../auth/auth-helpers';
+import { bearer, expectProblem, JWT_SECRET, Session } from '../auth/auth-helpers';
 import { createStrategy, storeSyntheticCandles, userWithTier, waitForBacktest } from '../support/backtest-fixtures';
+import { parseSse } from '../support/sse';
 import { createTestApi, TestApi } from '../support/test-app';
 
 const WORKER = 'dist/apps/worker/src/main.js';
 const exchange = `bj${uniquePrefix('x').slice(-6)}`;
 const SYMBOL = 'SYN/USD';
 const YEAR_MINUTES = 525_600;
-
-/** Reads an SSE answer that the server ends: the events in order. */
-function parseSse(body: string): Array<{ event: string; data: any }> {
-  return body
-    .split('\n\n')
-    .map((block) => {
-      const event = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      return event && data ? { event, data: JSON.parse(data) } : undefined;
-    })
-    .filter((e): e is { event: string; data: any } => e !== undefined);
-}
 
 /** Polls the row every 5 ms until a worker has taken the backtest (status `running`). */
 async function untilRunning(db: DataSource, id: string, timeoutMs = 15_000): Promise<void> {
@@ -201,7 +190,8 @@ describe('backtest jobs: limits, cancel, progress and recovery (two API instance
     expect(count).toBe(0);
   }, 60_000);
 
-  it('lets a running backtest finish when its worker is stopped with SIGTERM', async () => {
+  /** Only workers started after this may take the new backtest (how the others stop is not under test). */
+  async function submitToNewWorkers(): Promise<{ user: Session; id: string }> {
     await Promise.all(workers.splice(0).map((w) => w.stop('SIGKILL')));
     const user = await userWithTier(a, 'elite');
     const strategyId = await createStrategy(a, user.accessToken);
@@ -213,6 +203,11 @@ describe('backtest jobs: limits, cancel, progress and recovery (two API instance
         payload: body(strategyId),
       })
     ).json().id;
+    return { user, id };
+  }
+
+  it('lets a running backtest finish when its worker is stopped with SIGTERM', async () => {
+    const { id } = await submitToNewWorkers();
     const worker = await startWorker(31_454);
     await untilRunning(a.app.get(DataSource), id);
     const exit = await worker.stop('SIGTERM', 15_000);
@@ -222,18 +217,7 @@ describe('backtest jobs: limits, cancel, progress and recovery (two API instance
   }, 60_000);
 
   it('recovers a job whose worker was killed with SIGKILL mid-run and stores its result once', async () => {
-    // Only the worker started below may take the job (how the others stop is not under test here).
-    await Promise.all(workers.splice(0).map((w) => w.stop('SIGKILL')));
-    const user = await userWithTier(a, 'elite');
-    const strategyId = await createStrategy(a, user.accessToken);
-    const id = (
-      await a.inject({
-        method: 'POST',
-        url: '/api/v1/tiered-backtests',
-        headers: bearer(user.accessToken),
-        payload: body(strategyId),
-      })
-    ).json().id;
+    const { user, id } = await submitToNewWorkers();
     const victim = await startWorker(31_452);
     const db = a.app.get(DataSource);
     await untilRunning(db, id);
