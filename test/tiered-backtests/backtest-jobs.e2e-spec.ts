@@ -73,6 +73,22 @@ describe('backtest jobs: limits, cancel, progress and recovery (two API instance
     ...extra,
   });
 
+  /** A new elite user's kline backtest over the whole synthetic year (about a second of work). */
+  async function submitYear(): Promise<{ user: Session; id: string }> {
+    const user = await userWithTier(a, 'elite');
+    const strategyId = await createStrategy(a, user.accessToken);
+    const id = (
+      await a.inject({
+        method: 'POST',
+        url: '/api/v1/tiered-backtests',
+        headers: bearer(user.accessToken),
+        payload: body(strategyId),
+      })
+    ).json().id;
+    if (!id) throw new Error('the submission was not accepted');
+    return { user, id };
+  }
+
   it('accepts exactly 3 of 20 parallel submissions of a basic user through two API instances', async () => {
     const user = await userWithTier(a, 'basic');
     const strategyId = await createStrategy(a, user.accessToken);
@@ -131,16 +147,7 @@ describe('backtest jobs: limits, cancel, progress and recovery (two API instance
   });
 
   it('streams progress over SSE from a worker process to another API instance, then the summary', async () => {
-    const user = await userWithTier(a, 'elite');
-    const strategyId = await createStrategy(a, user.accessToken);
-    const submitted = await a.inject({
-      method: 'POST',
-      url: '/api/v1/tiered-backtests',
-      headers: bearer(user.accessToken),
-      payload: body(strategyId),
-    });
-    expect(submitted.statusCode).toBe(202);
-    const id = submitted.json().id;
+    const { user, id } = await submitYear();
     const stream = b.inject({ url: `/api/v1/tiered-backtests/${id}/events`, headers: bearer(user.accessToken) });
     await startWorker(31_451);
     const res = await stream;
@@ -164,16 +171,7 @@ describe('backtest jobs: limits, cancel, progress and recovery (two API instance
   }, 60_000);
 
   it('stops a running backtest at its next progress point when cancelled', async () => {
-    const user = await userWithTier(a, 'elite');
-    const strategyId = await createStrategy(a, user.accessToken);
-    const id = (
-      await a.inject({
-        method: 'POST',
-        url: '/api/v1/tiered-backtests',
-        headers: bearer(user.accessToken),
-        payload: body(strategyId),
-      })
-    ).json().id;
+    const { user, id } = await submitYear();
     const db = a.app.get(DataSource);
     await untilRunning(db, id);
     const res = await b.inject({
@@ -193,17 +191,7 @@ describe('backtest jobs: limits, cancel, progress and recovery (two API instance
   /** Only workers started after this may take the new backtest (how the others stop is not under test). */
   async function submitToNewWorkers(): Promise<{ user: Session; id: string }> {
     await Promise.all(workers.splice(0).map((w) => w.stop('SIGKILL')));
-    const user = await userWithTier(a, 'elite');
-    const strategyId = await createStrategy(a, user.accessToken);
-    const id = (
-      await a.inject({
-        method: 'POST',
-        url: '/api/v1/tiered-backtests',
-        headers: bearer(user.accessToken),
-        payload: body(strategyId),
-      })
-    ).json().id;
-    return { user, id };
+    return submitYear();
   }
 
   it('lets a running backtest finish when its worker is stopped with SIGTERM', async () => {
