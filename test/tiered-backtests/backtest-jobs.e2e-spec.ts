@@ -229,4 +229,20 @@ describe('backtest jobs: limits, cancel, progress and recovery (two API instance
     expect(trades).toBe(done.result.metrics.tradeCount);
     expect(distinct).toBe(trades);
   }, 90_000);
+
+  it('runs a pro user’s hybrid backtest with the stored 1m candles as detail under 1h bars', async () => {
+    const user = await userWithTier(a, 'pro');
+    const strategyId = await createStrategy(a, user.accessToken);
+    const res = await a.inject({
+      method: 'POST',
+      url: '/api/v1/tiered-backtests',
+      headers: bearer(user.accessToken),
+      payload: body(strategyId, { timeframe: '1h', precision: undefined, from: range.to - 90 * 86_400_000 }),
+    });
+    expect(res.json()).toMatchObject({ precision: 'hybrid', detailTimeframe: '1m' });
+    const done = await waitForBacktest(a, user.accessToken, res.json().id, 45_000);
+    expect(done).toMatchObject({ status: 'completed', timings: { bars: 90 * 24 } });
+    expect(done.result.detailCoverage).toMatchObject({ ratio: 1 });
+    expect(done.result.metrics.tradeCount).toBeGreaterThan(0);
+  }, 60_000);
 });

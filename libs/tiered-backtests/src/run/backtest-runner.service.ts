@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { EngineError, type BacktestSettings, type CandleSeries, type TradeSeries } from '@app/engine';
+import { aggregateCandles, EngineError, type BacktestSettings, type CandleSeries, type TradeSeries } from '@app/engine';
 import { AppConfig, AppError } from '@app/platform';
-import { InstrumentRecord, MarketFeed } from '@app/market';
+import { bucketRange, InstrumentRecord, MarketFeed } from '@app/market';
 import { StrategyService } from '@app/strategies';
 import { backtestQueueWait, backtestRunDuration, backtestsFinished, engineBarsPerSecond } from '../backtest.metrics';
 import { BacktestRecord, BacktestRepository, BacktestTimings } from '../backtest.repository';
@@ -162,16 +162,18 @@ export class BacktestRunner implements OnApplicationShutdown {
   private async load(b: BacktestRecord): Promise<Omit<EngineJob, 'definition'>> {
     const instrument = await this.feed.instrument(b.exchange, b.symbol);
     const range = { from: b.from, to: b.to };
-    const candles = await this.candles(instrument, timeframeToMs(b.timeframe)!, range);
+    const tfMs = timeframeToMs(b.timeframe)!;
+    let candles: CandleSeries;
+    let detail: CandleSeries[] | undefined;
+    let trades: TradeSeries | undefined;
+    if (b.precision === 'hybrid') ({ candles, detail } = await this.hybridSeries(instrument, b, tfMs, range));
+    else candles = await this.candles(instrument, tfMs, range);
     if (candles.time.length === 0) {
       throw new BacktestRunFailure(
         'BACKTEST_DATA_MISSING',
         `No ${b.timeframe} bars of ${b.symbol} lie in the range any more.`,
       );
     }
-    let detail: CandleSeries[] | undefined;
-    let trades: TradeSeries | undefined;
-    if (b.precision === 'hybrid') detail = await this.detail(instrument, b, range);
     if (b.precision === 'tick') trades = await this.feed.trades({ exchange: b.exchange, symbol: b.symbol, ...range });
     const settings: BacktestSettings = {
       initialCapital: b.initialCapital,
@@ -183,19 +185,35 @@ export class BacktestRunner implements OnApplicationShutdown {
     return { precision: b.precision, candles, detail, trades, settings };
   }
 
-  /** The stored detail series, then 1s bars from the prints when they are finer ("to the finest detail available"). */
-  private async detail(
+  /**
+   * Base bars and detail series of a hybrid run: the detail series, then 1s bars from the prints
+   * when they are finer ("to the finest detail available"). When the detail is the stored
+   * candles the base bars aggregate, they are read once, over the base bars' whole buckets, and
+   * the base bars are built from them (what reading the base timeframe would do).
+   */
+  private async hybridSeries(
     instrument: InstrumentRecord,
     b: BacktestRecord,
+    tfMs: number,
     range: { from: number; to: number },
-  ): Promise<CandleSeries[]> {
+  ): Promise<{ candles: CandleSeries; detail: CandleSeries[] }> {
     const detailMs = timeframeToMs(b.detailTimeframe ?? '')!;
-    const series = [await this.candles(instrument, detailMs, range)];
+    const source = this.feed.sourceOf(instrument, tfMs);
+    let candles: CandleSeries;
+    let coarsest: CandleSeries;
+    if (source.kind === 'candles' && source.storedMs === detailMs) {
+      coarsest = await this.candles(instrument, detailMs, bucketRange(range, tfMs));
+      candles = aggregateCandles(coarsest, tfMs);
+    } else {
+      candles = await this.candles(instrument, tfMs, range);
+      coarsest = await this.candles(instrument, detailMs, range);
+    }
+    const detail = [coarsest];
     if (instrument.hasTrades && detailMs > 1_000) {
       const finest = await this.feed.candlesOf(instrument, 1_000, range).catch(() => undefined);
-      if (finest && finest.time.length > 0) series.push(finest);
+      if (finest) detail.push(finest);
     }
-    return series.filter((s) => s.time.length > 0);
+    return { candles, detail: detail.filter((s) => s.time.length > 0) };
   }
 
   private async cancelled(b: BacktestRecord): Promise<RunOutcome> {
