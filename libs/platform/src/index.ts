@@ -6,6 +6,7 @@ export * from './errors/app-error';
 export * from './database/database.module';
 export * from './database/database-url';
 export * from './database/database-pool';
+export * from './database/prepared-query';
 export * from './database/data-source-options';
 export * from './database/migrations-runner';
 export * from './embedded/embedded-postgres';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import type { StrategyDefinition } from '@app/engine';
-import type { ListCursor } from '@app/platform';
+import { preparedQuery, type ListCursor } from '@app/platform';
 
 export interface StrategyRecord {
   id: string;
@@ -211,7 +211,8 @@ export class StrategyRepository {
     version: number | undefined,
   ): Promise<(StrategyVersionRecord & { name: string }) | undefined> {
     const rows: Array<{ name: string; version: number; definition: StrategyDefinition; created_at: Date }> =
-      await m.query(
+      await preparedQuery(
+        m,
         `SELECT s.name, v.version, v.definition, v.created_at FROM strategies s
            JOIN strategy_versions v ON v.strategy_id = s.id AND v.version = COALESCE($3, s.latest_version)
          WHERE s.id = $1 AND s.owner_id = $2 AND s.deleted_at IS NULL
@@ -228,7 +229,8 @@ export class StrategyRepository {
     id: string,
     version: number,
   ): Promise<(StrategyVersionRecord & { name: string }) | undefined> {
-    const rows: Array<{ name: string; definition: StrategyDefinition; created_at: Date }> = await this.db.query(
+    const rows: Array<{ name: string; definition: StrategyDefinition; created_at: Date }> = await preparedQuery(
+      this.db,
       `SELECT s.name, v.definition, v.created_at FROM strategies s
          JOIN strategy_versions v ON v.strategy_id = s.id AND v.version = $3
        WHERE s.id = $1 AND s.owner_id = $2`,

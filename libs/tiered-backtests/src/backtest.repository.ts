@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { BacktestMetrics, DetailCoverage, Envelope, Precision, Trade } from '@app/engine';
-import type { ListCursor } from '@app/platform';
+import { preparedQuery, type ListCursor } from '@app/platform';
 import type { BacktestStatus, TierName } from './domain/tiers';
 import type { EngineOutput } from './engine/engine-protocol';
 
@@ -183,7 +183,7 @@ export class BacktestRepository {
    * Take it late in the transaction; everything after it runs serialised per user.
    */
   async lockOwner(m: EntityManager, ownerId: string): Promise<void> {
-    await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('backtests:' || $1, 0))`, [ownerId]);
+    await preparedQuery(m, `SELECT pg_advisory_xact_lock(hashtextextended('backtests:' || $1, 0))`, [ownerId]);
   }
 
   async findByIdempotencyKey(
@@ -191,7 +191,8 @@ export class BacktestRepository {
     key: string,
     m: EntityManager = this.db.manager,
   ): Promise<{ record: BacktestRecord; requestHash: string | null } | undefined> {
-    const rows: Array<Row & { request_hash: string | null }> = await m.query(
+    const rows: Array<Row & { request_hash: string | null }> = await preparedQuery(
+      m,
       `SELECT ${COLUMNS}, request_hash FROM backtests WHERE owner_id = $1 AND idempotency_key = $2`,
       [ownerId, key],
     );
@@ -204,7 +205,8 @@ export class BacktestRepository {
     dayStart: number,
     m: EntityManager = this.db.manager,
   ): Promise<{ active: number; today: number }> {
-    const [row]: Array<{ active: number; today: number }> = await m.query(
+    const [row]: Array<{ active: number; today: number }> = await preparedQuery(
+      m,
       `SELECT count(*) FILTER (WHERE status IN ('queued', 'running'))::int AS active,
               count(*) FILTER (WHERE created_at >= $2)::int AS today
        FROM backtests WHERE owner_id = $1 AND (status IN ('queued', 'running') OR created_at >= $2)`,
@@ -224,7 +226,8 @@ export class BacktestRepository {
   async insert(m: EntityManager, rows: NewBacktest[]): Promise<BacktestRecord[]> {
     const inserted: BacktestRecord[] = [];
     for (const b of rows) {
-      const out: Row[] = await m.query(
+      const out: Row[] = await preparedQuery(
+        m,
         `INSERT INTO backtests (id, owner_id, strategy_id, strategy_version, comparison_id, status, tier, precision,
            exchange, symbol, timeframe, detail_timeframe, latency_ms, range_from, range_to, initial_capital, fee_rate,
            slippage_bps, idempotency_key, request_hash)
@@ -267,10 +270,11 @@ export class BacktestRepository {
   }
 
   async find(ownerId: string, id: string): Promise<BacktestRecord | undefined> {
-    const rows: Row[] = await this.db.query(`SELECT ${COLUMNS} FROM backtests WHERE id = $1 AND owner_id = $2`, [
-      id,
-      ownerId,
-    ]);
+    const rows: Row[] = await preparedQuery(
+      this.db,
+      `SELECT ${COLUMNS} FROM backtests WHERE id = $1 AND owner_id = $2`,
+      [id, ownerId],
+    );
     return rows[0] && toRecord(rows[0]);
   }
 
@@ -320,7 +324,8 @@ export class BacktestRepository {
       envelope: Envelope | null;
       detail_coverage: DetailCoverage | null;
       bars: number;
-    }> = await this.db.query(
+    }> = await preparedQuery(
+      this.db,
       `SELECT engine_version, fingerprint, metrics, envelope, detail_coverage, bars
        FROM backtest_results WHERE backtest_id = $1`,
       [backtestId],
@@ -359,7 +364,8 @@ export class BacktestRepository {
 
   /** The curve as the engine downsampled it (at most 2,000 points, extremes kept). */
   async downsampledEquity(backtestId: string): Promise<{ time: number[]; equity: number[] } | undefined> {
-    const rows: Array<{ equity_downsampled: Buffer }> = await this.db.query(
+    const rows: Array<{ equity_downsampled: Buffer }> = await preparedQuery(
+      this.db,
       `SELECT equity_downsampled FROM backtest_results WHERE backtest_id = $1`,
       [backtestId],
     );
@@ -435,7 +441,8 @@ export class BacktestRepository {
    */
   async claim(id: string): Promise<BacktestRecord | undefined> {
     const rows = returned<Row>(
-      await this.db.query(
+      await preparedQuery(
+        this.db,
         `UPDATE backtests SET
          status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'running' END,
          finished_at = CASE WHEN cancel_requested THEN now() ELSE NULL END,
@@ -451,7 +458,8 @@ export class BacktestRepository {
   /** Stores progress; answers whether a cancel was asked for (true also when the row left `running`). */
   async progress(id: string, percent: number): Promise<boolean> {
     const rows = returned<{ cancel_requested: boolean }>(
-      await this.db.query(
+      await preparedQuery(
+        this.db,
         `UPDATE backtests SET progress = GREATEST(progress, $2) WHERE id = $1 AND status = 'running'
        RETURNING cancel_requested`,
         [id, percent],
@@ -469,7 +477,8 @@ export class BacktestRepository {
     const col = <K extends keyof Trade>(k: K) => output.trades.map((t) => t[k]);
     // One statement (data-modifying CTEs run atomically): the row, its result and its trades are
     // written together or not at all, in a single round trip.
-    const rows: Array<{ stored: number }> = await this.db.query(
+    const rows: Array<{ stored: number }> = await preparedQuery(
+      this.db,
       `WITH done AS (
          UPDATE backtests SET status = 'completed', progress = 100, finished_at = clock_timestamp(), timings = $2,
            error_code = NULL, error_message = NULL

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
+import { preparedQuery } from '@app/platform';
 
 export type InstrumentStatus = 'active' | 'inactive' | 'delisted';
 
@@ -73,7 +74,8 @@ export class InstrumentRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async find(exchange: string, symbol: string): Promise<InstrumentRecord | null> {
-    const rows: Row[] = await this.dataSource.query(
+    const rows: Row[] = await preparedQuery(
+      this.dataSource,
       `SELECT ${COLUMNS} FROM market_instruments i WHERE i.exchange = $1 AND i.symbol = $2`,
       [exchange, symbol],
     );

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { DataSource, QueryRunner } from 'typeorm';
 import type { CandleSeries, TradeSeries } from '@app/engine';
+import { preparedQuery } from '@app/platform';
 import { copyFloatColumns, sqlLiteral } from './binary-copy';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -221,7 +222,8 @@ export class MarketStore {
   /** Whether any candle (or print) lies in the range: one index probe, for checks that need no count. */
   async hasData(kind: 'candles' | 'trades', instrumentId: string, range: SeriesRange): Promise<boolean> {
     const [table, column] = kind === 'candles' ? ['market_candles', 'open_time'] : ['market_trades', 'time'];
-    const rows: unknown[] = await this.dataSource.query(
+    const rows: unknown[] = await preparedQuery(
+      this.dataSource,
       `SELECT 1 FROM ${table} WHERE instrument_id = $1 AND ${column} >= to_timestamp($2::numeric / 1000)
           AND ${column} < to_timestamp($3::numeric / 1000) LIMIT 1`,
       [instrumentId, range.from, range.to],
