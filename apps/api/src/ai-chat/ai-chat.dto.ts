@@ -65,7 +65,7 @@ export class SessionContextDto {
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) backtestId!: string | null;
 }
 
-export class SessionResponseDto {
+export class ChatSessionResponseDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() title!: string;
   @ApiProperty({ type: SessionContextDto }) context!: SessionContextDto;
@@ -75,8 +75,8 @@ export class SessionResponseDto {
   @ApiProperty() createdAt!: string;
 }
 
-export class SessionListResponseDto {
-  @ApiProperty({ type: [SessionResponseDto] }) items!: SessionResponseDto[];
+export class ChatSessionListResponseDto {
+  @ApiProperty({ type: [ChatSessionResponseDto] }) items!: ChatSessionResponseDto[];
   @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
 }
 
@@ -177,7 +177,7 @@ export class UsageResponseDto {
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const usage = (u: TokenUsage): TokenUsageDto => ({ inputTokens: u.inputTokens, outputTokens: u.outputTokens });
 
-export function mapSession(s: SessionRecord): SessionResponseDto {
+export function mapSession(s: SessionRecord): ChatSessionResponseDto {
   return {
     id: s.id,
     title: s.title,

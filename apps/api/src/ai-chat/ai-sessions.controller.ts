@@ -51,8 +51,8 @@ import {
   MessageListResponseDto,
   ProposalSummaryDto,
   SendMessageDto,
-  SessionListResponseDto,
-  SessionResponseDto,
+  ChatSessionListResponseDto,
+  ChatSessionResponseDto,
 } from './ai-chat.dto';
 import { AiEnabledGuard } from './ai-enabled.guard';
 import { AiProblems } from './ai-problems.decorator';
@@ -97,29 +97,29 @@ export class AiSessionsController {
     summary: 'Start a chat session, optionally about one of your strategies and/or backtests.',
     description: 'The attached strategy and backtest are summarised for the assistant with every message.',
   })
-  @ApiCreatedResponse({ type: SessionResponseDto })
+  @ApiCreatedResponse({ type: ChatSessionResponseDto })
   @ApiProblems(400, 401, 404, 429)
   @AiProblems(503)
-  async create(@CurrentUser() user: Principal, @Body() body: CreateSessionDto): Promise<SessionResponseDto> {
+  async create(@CurrentUser() user: Principal, @Body() body: CreateSessionDto): Promise<ChatSessionResponseDto> {
     return mapSession(await this.sessions.create(user.id, body));
   }
 
   @Get()
   @ApiOperation({ summary: 'Your chat sessions, newest first.' })
-  @ApiOkResponse({ type: SessionListResponseDto })
+  @ApiOkResponse({ type: ChatSessionListResponseDto })
   @ApiProblems(400, 401, 429)
   @AiProblems(503)
-  async list(@CurrentUser() user: Principal, @Query() query: PageQueryDto): Promise<SessionListResponseDto> {
+  async list(@CurrentUser() user: Principal, @Query() query: PageQueryDto): Promise<ChatSessionListResponseDto> {
     const page = await this.sessions.list(user.id, query.limit ?? 50, query.cursor);
     return { items: page.items.map(mapSession), nextCursor: page.nextCursor };
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'One chat session.' })
-  @ApiOkResponse({ type: SessionResponseDto })
+  @ApiOkResponse({ type: ChatSessionResponseDto })
   @ApiProblems(400, 401, 404, 429)
   @AiProblems(503)
-  async get(@CurrentUser() user: Principal, @Param('id', uuidPipe()) id: string): Promise<SessionResponseDto> {
+  async get(@CurrentUser() user: Principal, @Param('id', uuidPipe()) id: string): Promise<ChatSessionResponseDto> {
     return mapSession(await this.sessions.get(user.id, id));
   }
 
