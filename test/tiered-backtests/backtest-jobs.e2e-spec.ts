@@ -41,6 +41,8 @@ describe('backtest jobs: limits, cancel, progress and recovery (two API instance
     BACKTEST_LOCK_MS: '2000',
     BACKTEST_PROGRESS_INTERVAL_MS: '0',
     BACKTEST_CONCURRENCY: '1',
+    // Every run reads its year of candles (about half a second): long enough to cancel or kill it mid-run.
+    BACKTEST_DATA_CACHE_BYTES: '0',
   };
   const workers: SpawnedApp[] = [];
   async function startWorker(port: number): Promise<SpawnedApp> {

@@ -26,9 +26,18 @@ describe('loadConfig', () => {
     [{ REDIS_URL: 'nope' }, 'REDIS_URL must be a redis:// or rediss:// URL, got "nope"'],
     [{ DATABASE_SSL: 'maybe' }, 'DATABASE_SSL must be true or false, got "maybe"'],
     [{ BODY_LIMIT: '5tb' }, 'BODY_LIMIT must be a size between 1kb and 1gb (e.g. 1048576 or 1mb), got "5tb"'],
+    [{ BODY_LIMIT: '0' }, 'BODY_LIMIT must be a size between 1kb and 1gb (e.g. 1048576 or 1mb), got "0"'],
+    [
+      { BACKTEST_DATA_CACHE_BYTES: '2gb' },
+      'BACKTEST_DATA_CACHE_BYTES must be a size between 1kb and 1gb (e.g. 1048576 or 1mb) or 0, got "2gb"',
+    ],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET must be at least 32 bytes, got 5 bytes'],
   ])('rejects %j naming the variable and the rule', (env, message) => {
     expect(problemsOf(env)).toContain(message);
+  });
+
+  it('takes 0 for a size that may be turned off', () => {
+    expect(problemsOf({ BACKTEST_DATA_CACHE_BYTES: '0' })).toEqual([]);
   });
 
   it('never prints the password of a rejected URL', () => {

@@ -109,7 +109,8 @@ function list(fallback: string[]) {
     );
 }
 
-function byteSize(name: string, fallback: number) {
+/** A size in bytes (`1048576`, `64mb`) from 1kb to 1gb; `allowZero` also accepts 0 (= off). */
+function byteSize(name: string, fallback: number, allowZero = false) {
   return z
     .string()
     .optional()
@@ -118,10 +119,11 @@ function byteSize(name: string, fallback: number) {
       const m = /^(\d+)\s*(b|kb|mb|gb)?$/i.exec(raw.trim());
       const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m?.[2] ?? 'b').toLowerCase() as 'b'];
       const bytes = m ? Number(m[1]) * unit : NaN;
+      if (allowZero && bytes === 0) return 0;
       if (!Number.isSafeInteger(bytes) || bytes < 1024 || bytes > 1024 ** 3) {
         ctx.addIssue({
           code: 'custom',
-          message: `${name} must be a size between 1kb and 1gb (e.g. 1048576 or 1mb), got ${show(raw)}`,
+          message: `${name} must be a size between 1kb and 1gb (e.g. 1048576 or 1mb)${allowZero ? ' or 0' : ''}, got ${show(raw)}`,
         });
         return z.NEVER;
       }
@@ -347,7 +349,7 @@ export const envSchema = z.object({
   BACKTEST_ATTEMPTS: int('BACKTEST_ATTEMPTS', 1, 10, 3),
   BACKTEST_LOCK_MS: int('BACKTEST_LOCK_MS', 1_000, 600_000, 30_000),
   BACKTEST_PROGRESS_INTERVAL_MS: int('BACKTEST_PROGRESS_INTERVAL_MS', 0, 60_000, 250),
-  BACKTEST_DATA_CACHE_BYTES: byteSize('BACKTEST_DATA_CACHE_BYTES', 128 * 1024 ** 2),
+  BACKTEST_DATA_CACHE_BYTES: byteSize('BACKTEST_DATA_CACHE_BYTES', 128 * 1024 ** 2, true),
 });
 
 export type Env = z.infer<typeof envSchema>;
