@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { JobProducer } from '@app/platform';
+import { BacktestSubmitService } from '@app/tiered-backtests';
 import { TEST_REDIS_URL, uniquePrefix } from '@app/testing';
 import { bearer, expectProblem, JWT_SECRET } from '../auth/auth-helpers';
 import { createStrategy, storeXrpTrades, userWithTier, waitForBacktest } from '../support/backtest-fixtures';
@@ -282,5 +285,35 @@ describe('tiered backtests', () => {
     expect(metrics).toMatch(/backtest_queue_wait_seconds_count\{tier="pro"\} \d+/);
     expect(metrics).toMatch(/backtest_engine_bars_per_second_count\{precision="kline"\} \d+/);
     expect(metrics).toMatch(/backtests_rejected_total\{tier="basic",code="BACKTEST_TIER_LIMIT"\} \d+/);
+  });
+
+  it('re-enqueues a queued backtest whose job never reached the queue, and fails a running one whose job is gone', async () => {
+    const db = api.app.get(DataSource);
+    const submitted = await submit('pro', { precision: 'kline' });
+    const lost = (await submit('pro', { precision: 'kline' })).json().id;
+    await waitForBacktest(api, users.pro.token, submitted.json().id);
+    await waitForBacktest(api, users.pro.token, lost);
+    // As if an API died between its commit and the enqueue, and a worker lost a job for good.
+    const orphan = randomUUID();
+    await db.query(
+      `INSERT INTO backtests (id, owner_id, strategy_id, strategy_version, status, tier, precision, exchange, symbol,
+         timeframe, range_from, range_to, initial_capital, fee_rate, slippage_bps, created_at)
+       SELECT $1, owner_id, strategy_id, strategy_version, 'queued', tier, precision, exchange, symbol, timeframe,
+         range_from, range_to, initial_capital, fee_rate, slippage_bps, now() - interval '2 minutes'
+       FROM backtests WHERE id = $2`,
+      [orphan, submitted.json().id],
+    );
+    await db.query(`UPDATE backtests SET status = 'running', created_at = now() - interval '2 minutes' WHERE id = $1`, [
+      lost,
+    ]);
+    await api.app.get(JobProducer).queue('backtests').remove(lost);
+
+    // (The worker's own scheduled sweep may take either first: the outcomes are what count.)
+    const sweep = api.app.get(BacktestSubmitService);
+    await sweep.reconcile(60_000);
+    expect(await waitForBacktest(api, users.pro.token, orphan)).toMatchObject({ status: 'completed' });
+    const [row] = await db.query(`SELECT status, error_code FROM backtests WHERE id = $1`, [lost]);
+    expect(row).toEqual({ status: 'failed', error_code: 'BACKTEST_LOST' });
+    expect(await sweep.reconcile(60_000)).toEqual({ requeued: 0, failed: 0 });
   });
 });

@@ -161,12 +161,46 @@ const floats = (b: Buffer) => {
   return copy;
 };
 
-/** Rows of an UPDATE … RETURNING: TypeORM's postgres driver answers `[rows, affected]` for updates. */
-function returned<T>(result: unknown): T[] {
-  return Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number'
-    ? (result[0] as T[])
-    : (result as T[]);
+const TRADE_COLUMNS = `seq, side, entry_time, entry_price, exit_time, exit_price, entry_bar, exit_bar, units, pnl,
+  pnl_pct, fees, slippage, exit_reason, ambiguous, partial_fills`;
+
+interface TradeRow {
+  seq: number;
+  side: Trade['side'];
+  entry_time: string;
+  entry_price: number;
+  exit_time: string;
+  exit_price: number;
+  entry_bar: number;
+  exit_bar: number;
+  units: number;
+  pnl: number;
+  pnl_pct: number;
+  fees: number;
+  slippage: number;
+  exit_reason: Trade['exitReason'];
+  ambiguous: boolean;
+  partial_fills: number;
 }
+
+const toTrade = (r: TradeRow): Trade & { seq: number } => ({
+  seq: r.seq,
+  side: r.side,
+  entryTime: Number(r.entry_time),
+  entryPrice: r.entry_price,
+  exitTime: Number(r.exit_time),
+  exitPrice: r.exit_price,
+  entryBar: r.entry_bar,
+  exitBar: r.exit_bar,
+  units: r.units,
+  pnl: r.pnl,
+  pnlPct: r.pnl_pct,
+  fees: r.fees,
+  slippage: r.slippage,
+  exitReason: r.exit_reason,
+  ambiguous: r.ambiguous,
+  partialFills: r.partial_fills,
+});
 
 /** The only file with SQL for backtests. Reads of user-owned rows take the owner's id. */
 @Injectable()
@@ -363,13 +397,13 @@ export class BacktestRepository {
   }
 
   /** The curve as the engine downsampled it (at most 2,000 points, extremes kept). */
-  async downsampledEquity(backtestId: string): Promise<{ time: number[]; equity: number[] } | undefined> {
-    const rows: Array<{ equity_downsampled: Buffer }> = await preparedQuery(
+  async downsampledEquity(backtestId: string): Promise<{ time: number[]; equity: number[]; bars: number } | undefined> {
+    const rows: Array<{ equity_downsampled: Buffer; bars: number }> = await preparedQuery(
       this.db,
-      `SELECT equity_downsampled FROM backtest_results WHERE backtest_id = $1`,
+      `SELECT equity_downsampled, bars FROM backtest_results WHERE backtest_id = $1`,
       [backtestId],
     );
-    return rows[0] && unpair(rows[0].equity_downsampled);
+    return rows[0] && { ...unpair(rows[0].equity_downsampled), bars: rows[0].bars };
   }
 
   /** Trades in order, after position `afterSeq`; all of them without `limit`. */
@@ -377,41 +411,20 @@ export class BacktestRepository {
     backtestId: string,
     page: { afterSeq?: number; limit?: number } = {},
   ): Promise<Array<Trade & { seq: number }>> {
-    const rows: Array<Record<string, unknown>> = await this.db.query(
-      `SELECT seq, side, entry_time, entry_price, exit_time, exit_price, entry_bar, exit_bar, units, pnl, pnl_pct,
-              fees, slippage, exit_reason, ambiguous, partial_fills
-       FROM backtest_trades WHERE backtest_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+    const rows: TradeRow[] = await this.db.query(
+      `SELECT ${TRADE_COLUMNS} FROM backtest_trades WHERE backtest_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
       [backtestId, page.afterSeq ?? -1, page.limit ?? null],
     );
-    return rows.map((r) => ({
-      seq: r.seq as number,
-      side: r.side as Trade['side'],
-      entryTime: Number(r.entry_time),
-      entryPrice: r.entry_price as number,
-      exitTime: Number(r.exit_time),
-      exitPrice: r.exit_price as number,
-      entryBar: r.entry_bar as number,
-      exitBar: r.exit_bar as number,
-      units: r.units as number,
-      pnl: r.pnl as number,
-      pnlPct: r.pnl_pct as number,
-      fees: r.fees as number,
-      slippage: r.slippage as number,
-      exitReason: r.exit_reason as Trade['exitReason'],
-      ambiguous: r.ambiguous as boolean,
-      partialFills: r.partial_fills as number,
-    }));
+    return rows.map(toTrade);
   }
 
-  /** The `count` trades with the lowest pnl. */
+  /** The `count` trades with the lowest pnl, worst first. */
   async worstTrades(backtestId: string, count: number): Promise<Array<Trade & { seq: number }>> {
-    const seqs: Array<{ seq: number }> = await this.db.query(
-      `SELECT seq FROM backtest_trades WHERE backtest_id = $1 ORDER BY pnl, seq LIMIT $2`,
+    const rows: TradeRow[] = await this.db.query(
+      `SELECT ${TRADE_COLUMNS} FROM backtest_trades WHERE backtest_id = $1 ORDER BY pnl, seq LIMIT $2`,
       [backtestId, count],
     );
-    const all = await this.trades(backtestId);
-    const wanted = new Set(seqs.map((s) => s.seq));
-    return all.filter((t) => wanted.has(t.seq)).sort((a, b) => a.pnl - b.pnl);
+    return rows.map(toTrade);
   }
 
   /**
@@ -420,15 +433,14 @@ export class BacktestRepository {
    * or already finished.
    */
   async requestCancel(ownerId: string, id: string): Promise<BacktestStatus | undefined> {
-    const rows = returned<{ status: BacktestStatus }>(
-      await this.db.query(
-        `UPDATE backtests SET cancel_requested = true,
-         status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
-         finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END
-       WHERE id = $1 AND owner_id = $2 AND status IN ('queued', 'running')
-       RETURNING status`,
-        [id, ownerId],
-      ),
+    const rows = await preparedQuery<{ status: BacktestStatus }>(
+      this.db,
+      `UPDATE backtests SET cancel_requested = true,
+       status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
+       finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END
+     WHERE id = $1 AND owner_id = $2 AND status IN ('queued', 'running')
+     RETURNING status`,
+      [id, ownerId],
     );
     return rows[0]?.status;
   }
@@ -440,30 +452,26 @@ export class BacktestRepository {
    * finished; status `cancelled` when a cancel arrived first.
    */
   async claim(id: string): Promise<BacktestRecord | undefined> {
-    const rows = returned<Row>(
-      await preparedQuery(
-        this.db,
-        `UPDATE backtests SET
-         status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'running' END,
-         finished_at = CASE WHEN cancel_requested THEN now() ELSE NULL END,
-         started_at = COALESCE(started_at, clock_timestamp()), attempts = attempts + 1, progress = 0
-       WHERE id = $1 AND status IN ('queued', 'running')
-       RETURNING ${COLUMNS}`,
-        [id],
-      ),
+    const rows = await preparedQuery<Row>(
+      this.db,
+      `UPDATE backtests SET
+       status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'running' END,
+       finished_at = CASE WHEN cancel_requested THEN now() ELSE NULL END,
+       started_at = COALESCE(started_at, clock_timestamp()), attempts = attempts + 1, progress = 0
+     WHERE id = $1 AND status IN ('queued', 'running')
+     RETURNING ${COLUMNS}`,
+      [id],
     );
     return rows[0] && toRecord(rows[0]);
   }
 
   /** Stores progress; answers whether a cancel was asked for (true also when the row left `running`). */
   async progress(id: string, percent: number): Promise<boolean> {
-    const rows = returned<{ cancel_requested: boolean }>(
-      await preparedQuery(
-        this.db,
-        `UPDATE backtests SET progress = GREATEST(progress, $2) WHERE id = $1 AND status = 'running'
-       RETURNING cancel_requested`,
-        [id, percent],
-      ),
+    const rows = await preparedQuery<{ cancel_requested: boolean }>(
+      this.db,
+      `UPDATE backtests SET progress = GREATEST(progress, $2) WHERE id = $1 AND status = 'running'
+     RETURNING cancel_requested`,
+      [id, percent],
     );
     return rows.length === 0 || rows[0].cancel_requested;
   }

@@ -1,13 +1,7 @@
 import { Processor } from '@nestjs/bullmq';
 import { Job, UnrecoverableError } from 'bullmq';
 import { AppConfig, JobData, JobProducer, QUEUES, QueueWorkerHost } from '@app/platform';
-import {
-  BacktestQueryService,
-  BacktestRunFailure,
-  BacktestRunner,
-  BacktestSubmitService,
-  RunOutcome,
-} from '@app/tiered-backtests';
+import { BacktestRunFailure, BacktestRunner, BacktestSubmitService, RunOutcome } from '@app/tiered-backtests';
 
 type RunJob = JobData<'backtests', 'backtest.run'>;
 type ReconcileJob = JobData<'backtests', 'backtest.reconcile'>;
@@ -26,7 +20,6 @@ export class BacktestProcessor extends QueueWorkerHost {
   constructor(
     config: AppConfig,
     private readonly runner: BacktestRunner,
-    private readonly reconciler: BacktestQueryService,
     private readonly producer: JobProducer,
     private readonly submitter: BacktestSubmitService,
   ) {
@@ -54,7 +47,7 @@ export class BacktestProcessor extends QueueWorkerHost {
   }
 
   async process(job: Job<RunJob | ReconcileJob>): Promise<RunOutcome | { requeued: number; failed: number }> {
-    if (job.name === 'backtest.reconcile') return this.reconcile((job.data as ReconcileJob).olderThanMs);
+    if (job.name === 'backtest.reconcile') return this.submitter.reconcile((job.data as ReconcileJob).olderThanMs);
     try {
       return await this.runner.run((job.data as RunJob).backtestId, {
         attempt: job.attemptsMade + 1,
@@ -65,29 +58,5 @@ export class BacktestProcessor extends QueueWorkerHost {
       if (error instanceof BacktestRunFailure) throw new UnrecoverableError(`${error.code}: ${error.message}`);
       throw error;
     }
-  }
-
-  /**
-   * Backtests left active without a live job (an API that died between its commit and the
-   * enqueue, a job that stalled too often): queued ones are enqueued again (the job id makes
-   * that a no-op when the job exists), the others are failed so they free their slot.
-   */
-  private async reconcile(olderThanMs: number): Promise<{ requeued: number; failed: number }> {
-    const queue = this.producer.queue('backtests');
-    let requeued = 0;
-    let failed = 0;
-    for (const b of await this.reconciler.staleActive(olderThanMs)) {
-      const state = await queue.getJobState(b.id);
-      if (state === 'unknown' || state === 'failed' || state === 'completed') {
-        if (b.status === 'queued' && state === 'unknown') {
-          await this.submitter.enqueueAgain(b);
-          requeued++;
-        } else if (await this.reconciler.failLost(b.id, state)) {
-          failed++;
-        }
-      }
-    }
-    if (requeued + failed > 0) this.logger.warn(`reconciled backtests: ${requeued} enqueued again, ${failed} failed`);
-    return { requeued, failed };
   }
 }

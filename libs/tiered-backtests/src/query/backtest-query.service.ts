@@ -76,8 +76,8 @@ export class BacktestQueryService {
     await this.completed(ownerId, id);
     if (points === undefined) {
       const stored = await this.backtests.downsampledEquity(id);
-      const { bars } = (await this.backtests.result(id))!;
-      return { points: stored!.time.length, totalPoints: bars, time: stored!.time, equity: stored!.equity };
+      if (!stored) throw new BacktestNotFinishedError(id, 'completed without a stored curve');
+      return { points: stored.time.length, totalPoints: stored.bars, time: stored.time, equity: stored.equity };
     }
     const curve = await this.backtests.equity(id);
     if (!curve) throw new BacktestNotFinishedError(id, 'completed without a stored curve');
@@ -109,19 +109,6 @@ export class BacktestQueryService {
     const backtest = await this.backtests.find(ownerId, id);
     if (!backtest) throw new BacktestNotFoundError(id);
     return backtest;
-  }
-
-  /** Active backtests older than `olderThanMs`, for the worker's reconcile sweep. */
-  async staleActive(olderThanMs: number) {
-    return this.backtests.staleActive(olderThanMs, 500);
-  }
-
-  /** Fails an active backtest whose job is gone (stalled too often, or removed); false if it finished meanwhile. */
-  async failLost(id: string, jobState: string): Promise<boolean> {
-    return this.backtests.finish(id, 'failed', {
-      code: 'BACKTEST_LOST',
-      message: `The backtest's job ended without storing a result (job state: ${jobState}).`,
-    });
   }
 
   async usage(ownerId: string, tier: TierName, now = Date.now()) {

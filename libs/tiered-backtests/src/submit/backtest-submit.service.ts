@@ -198,9 +198,32 @@ export class BacktestSubmitService {
     }
   }
 
-  /** Enqueues a queued backtest again (the reconcile sweep); a no-op when its job still exists. */
-  async enqueueAgain(backtest: { id: string; tier: TierName }): Promise<void> {
-    await this.producer.add('backtests', 'backtest.run', { backtestId: backtest.id }, this.jobOptions(backtest));
+  /**
+   * Backtests left active without a live job (an API that died between its commit and the
+   * enqueue, a job that stalled too often): queued ones are enqueued again (the job id makes
+   * that a no-op when the job exists), the others are failed so they free their slot.
+   */
+  async reconcile(olderThanMs: number): Promise<{ requeued: number; failed: number }> {
+    const queue = this.producer.queue('backtests');
+    let requeued = 0;
+    let failed = 0;
+    for (const b of await this.backtests.staleActive(olderThanMs, 500)) {
+      const state = await queue.getJobState(b.id);
+      if (state !== 'unknown' && state !== 'failed' && state !== 'completed') continue;
+      if (b.status === 'queued' && state === 'unknown') {
+        await this.producer.add('backtests', 'backtest.run', { backtestId: b.id }, this.jobOptions(b));
+        requeued++;
+      } else if (
+        await this.backtests.finish(b.id, 'failed', {
+          code: 'BACKTEST_LOST',
+          message: `The backtest's job ended without storing a result (job state: ${state}).`,
+        })
+      ) {
+        failed++;
+      }
+    }
+    if (requeued + failed > 0) this.logger.warn(`reconciled backtests: ${requeued} enqueued again, ${failed} failed`);
+    return { requeued, failed };
   }
 
   private jobOptions(b: { id: string; tier: TierName }): JobsOptions {
