@@ -2,9 +2,13 @@ import { Injectable } from '@nestjs/common';
 import type { Trade } from '@app/engine';
 import type { AiBacktestView, AiComparisonDifferences, AiContextPort, AiStrategyView } from '@app/ai-chat';
 import { StrategyRecord, StrategyService } from '@app/strategies';
-import { BacktestQueryService, BacktestRecord, BacktestResultRecord, BacktestStatus } from '@app/tiered-backtests';
-
-const STATUSES: readonly string[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
+import {
+  BACKTEST_STATUSES,
+  BacktestQueryService,
+  BacktestRecord,
+  BacktestResultRecord,
+  BacktestStatus,
+} from '@app/tiered-backtests';
 
 const strategyView = (s: StrategyRecord): AiStrategyView => ({
   id: s.id,
@@ -67,8 +71,9 @@ export class AiContextAdapter implements AiContextPort {
     ownerId: string,
     filter: { strategyId?: string; status?: string; limit: number },
   ): Promise<AiBacktestView[]> {
-    const status =
-      filter.status !== undefined && STATUSES.includes(filter.status) ? (filter.status as BacktestStatus) : undefined;
+    const status = (BACKTEST_STATUSES as readonly string[]).includes(filter.status ?? '')
+      ? (filter.status as BacktestStatus)
+      : undefined;
     const page = await this.runs.list(
       ownerId,
       { status, strategyId: filter.strategyId },

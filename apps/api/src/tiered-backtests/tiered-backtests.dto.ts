@@ -15,11 +15,16 @@ import {
 } from 'class-validator';
 import type { Precision } from '@app/engine';
 import { PageQueryDto } from '@app/platform';
-import { BacktestRecord, BacktestResultRecord, BacktestStatus, PRECISIONS } from '@app/tiered-backtests';
+import {
+  BACKTEST_STATUSES,
+  BacktestRecord,
+  BacktestResultRecord,
+  BacktestStatus,
+  PRECISIONS,
+} from '@app/tiered-backtests';
 import { TIME_DOC, toEpochMs } from '../http/time-input';
 
 const TIMEFRAME = /^[1-9]\d{0,3}[smhdw]$/;
-const STATUSES: BacktestStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
 const FINITE = { allowNaN: false, allowInfinity: false };
 const OBJECT_DOC = { type: 'object', additionalProperties: true } as const;
 
@@ -106,9 +111,9 @@ export class CreateBacktestDto {
 export class CompareBacktestsDto extends OmitType(CreateBacktestDto, ['precision'] as const) {}
 
 export class BacktestListQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ enum: STATUSES })
+  @ApiPropertyOptional({ enum: BACKTEST_STATUSES })
   @IsOptional()
-  @IsIn(STATUSES)
+  @IsIn(BACKTEST_STATUSES)
   status?: BacktestStatus;
 
   @ApiPropertyOptional({ format: 'uuid' })
@@ -160,7 +165,7 @@ class BacktestResultDto {
 
 export class BacktestResponseDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ enum: STATUSES }) status!: BacktestStatus;
+  @ApiProperty({ enum: BACKTEST_STATUSES }) status!: BacktestStatus;
   @ApiProperty({ minimum: 0, maximum: 100 }) progress!: number;
   @ApiProperty({ enum: ['basic', 'pro', 'elite'] }) tier!: string;
   @ApiProperty({ enum: PRECISIONS }) precision!: Precision;

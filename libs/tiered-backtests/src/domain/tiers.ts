@@ -1,7 +1,8 @@
 import type { Precision } from '@app/engine';
 
 export type TierName = 'basic' | 'pro' | 'elite';
-export type BacktestStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+export const BACKTEST_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type BacktestStatus = (typeof BACKTEST_STATUSES)[number];
 export const ACTIVE_STATUSES: readonly BacktestStatus[] = ['queued', 'running'];
 export const TERMINAL_STATUSES: readonly BacktestStatus[] = ['completed', 'failed', 'cancelled'];
 export const PRECISIONS: readonly Precision[] = ['kline', 'hybrid', 'tick'];

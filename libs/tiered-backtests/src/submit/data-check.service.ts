@@ -59,6 +59,9 @@ export class DataCheckService {
         await this.coverage(instrument),
       );
     }
+    // The prints in the range are counted at most once, and only when a check needs them.
+    let counted: Promise<CoverageStats> | undefined;
+    const prints = () => (counted ??= this.tradeStats(instrument, range));
     let bars = Math.ceil((range.to - range.from) / tfMs);
     let detailTimeframe: string | null = null;
 
@@ -76,29 +79,25 @@ export class DataCheckService {
       detailTimeframe = formatTimeframe(detailMs);
       const detailBars = Math.ceil((range.to - range.from) / detailMs);
       // Bars built from prints exist only where prints are: at most one bar per print.
-      bars +=
-        detailSource.kind === 'trades'
-          ? Math.min(detailBars, (await this.tradeStats(instrument, range)).count)
-          : detailBars;
+      bars += detailSource.kind === 'trades' ? Math.min(detailBars, (await prints()).count) : detailBars;
       if (instrument.hasTrades && detailMs > 1_000) {
         // The prints add 1s bars where they are: at most one per second, at most one per print.
-        const prints = await this.tradeStats(instrument, range);
-        bars += Math.min(Math.ceil((range.to - range.from) / 1_000), prints.count);
+        bars += Math.min(Math.ceil((range.to - range.from) / 1_000), (await prints()).count);
       }
     }
     if (bars > this.config.env.BACKTEST_MAX_BARS)
       throw new BacktestTooLargeError('bars', bars, this.config.env.BACKTEST_MAX_BARS);
 
     if (precision === 'tick') {
-      const prints = await this.tradeStats(instrument, range);
-      if (prints.count === 0) {
+      const { count } = await prints();
+      if (count === 0) {
         throw new MarketDataMissingError(
           `Tick precision replays trade prints; none of ${instrument.symbol} on ${instrument.exchange} lie in the requested range.`,
           await this.coverage(instrument),
         );
       }
-      if (prints.count > this.config.env.BACKTEST_MAX_TRADES) {
-        throw new BacktestTooLargeError('trade prints', prints.count, this.config.env.BACKTEST_MAX_TRADES);
+      if (count > this.config.env.BACKTEST_MAX_TRADES) {
+        throw new BacktestTooLargeError('trade prints', count, this.config.env.BACKTEST_MAX_TRADES);
       }
     }
     return { instrument, detailTimeframe };
