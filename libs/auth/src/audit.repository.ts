@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { AuditAction, AuditEventEntity } from './audit-event.entity';
-import { ListCursor } from '@app/platform';
+import { afterCursorSql, cursorTimeSql, ListCursor } from '@app/platform';
 
 export interface NewAuditEvent {
   action: AuditAction;
@@ -61,15 +61,12 @@ export class AuditRepository {
       where.push(`(actor_id = $${params.length} OR subject_id = $${params.length})`);
     }
     if (query.after) {
-      params.push(query.after.createdAt, query.after.id);
-      where.push(
-        `(created_at, id) < (($${params.length - 1})::timestamp AT TIME ZONE 'UTC', ($${params.length})::uuid)`,
-      );
+      where.push(afterCursorSql(query.after, params));
     }
     params.push(query.limit + 1);
     const rows: AuditRow[] = await this.events.query(
       `SELECT id, created_at, action, actor_id, subject_id, ip, request_id, details,
-              to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS cursor_ts
+              ${cursorTimeSql()}
        FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
       params,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { ListCursor } from '@app/platform';
+import { afterCursorSql, cursorTimeSql, ListCursor } from '@app/platform';
 import { Role, Tier, UserEntity } from './user.entity';
 
 export interface UserRecord {
@@ -28,7 +28,7 @@ interface UserRow {
 }
 
 const COLUMNS = `id, email, role, tier, disabled, created_at, updated_at,
-  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS cursor_ts`;
+  ${cursorTimeSql()}`;
 
 const toRecord = (r: UserRow): UserRecord => ({
   id: r.id,
@@ -146,10 +146,7 @@ export class UserRepository {
       where.push(`role = $${params.length}`);
     }
     if (query.after) {
-      params.push(query.after.createdAt, query.after.id);
-      where.push(
-        `(created_at, id) < (($${params.length - 1})::timestamp AT TIME ZONE 'UTC', ($${params.length})::uuid)`,
-      );
+      where.push(afterCursorSql(query.after, params));
     }
     params.push(query.limit + 1);
     const rows: UserRow[] = await this.users.query(

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import type { StrategyDefinition } from '@app/engine';
-import { preparedQuery, type ListCursor } from '@app/platform';
+import { afterCursorSql, cursorTimeSql, preparedQuery, type ListCursor } from '@app/platform';
 
 export interface StrategyRecord {
   id: string;
@@ -33,11 +33,11 @@ interface Row {
   deleted_at: Date | null;
   created_at: Date;
   updated_at: Date;
-  cursor_time: string;
+  cursor_ts: string;
 }
 
 const SELECT = `SELECT s.id, s.name, s.description, s.tags, s.latest_version, v.definition, s.deleted_at,
-    s.created_at, s.updated_at, to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS cursor_time
+    s.created_at, s.updated_at, ${cursorTimeSql('s')}
   FROM strategies s JOIN strategy_versions v ON v.strategy_id = s.id AND v.version = s.latest_version`;
 
 const toRecord = (r: Row): StrategyRecord => ({
@@ -103,8 +103,7 @@ export class StrategyRepository {
       where += ` AND $${params.length} = ANY (s.tags)`;
     }
     if (page.after) {
-      params.push(page.after.createdAt, page.after.id);
-      where += ` AND (s.created_at, s.id) < ($${params.length - 1}::timestamp AT TIME ZONE 'UTC', $${params.length}::uuid)`;
+      where += ` AND ${afterCursorSql(page.after, params, 's')}`;
     }
     params.push(page.limit + 1);
     const rows: Row[] = await this.db.query(
@@ -113,7 +112,7 @@ export class StrategyRepository {
     );
     const items = rows.slice(0, page.limit);
     const last = rows.length > page.limit ? rows[page.limit - 1] : undefined;
-    return { items: items.map(toRecord), next: last && { createdAt: last.cursor_time, id: last.id } };
+    return { items: items.map(toRecord), next: last && { createdAt: last.cursor_ts, id: last.id } };
   }
 
   /**

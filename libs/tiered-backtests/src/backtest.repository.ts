@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { BacktestMetrics, DetailCoverage, Envelope, Precision, Trade } from '@app/engine';
-import { preparedQuery, type ListCursor } from '@app/platform';
+import { afterCursorSql, cursorTimeSql, preparedQuery, type ListCursor } from '@app/platform';
 import type { BacktestStatus, TierName } from './domain/tiers';
 import type { EngineOutput } from './engine/engine-protocol';
 
@@ -102,13 +102,13 @@ interface Row {
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
-  cursor_time: string;
+  cursor_ts: string;
 }
 
 const COLUMNS = `id, owner_id, strategy_id, strategy_version, comparison_id, status, progress, tier, precision, exchange,
   symbol, timeframe, detail_timeframe, latency_ms, range_from, range_to, initial_capital, fee_rate, slippage_bps,
   cancel_requested, attempts, error_code, error_message, timings, created_at, started_at, finished_at,
-  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS cursor_time`;
+  ${cursorTimeSql()}`;
 
 const toRecord = (r: Row): BacktestRecord => ({
   id: r.id,
@@ -328,8 +328,7 @@ export class BacktestRepository {
     if (filter.symbol) add('symbol = ?', filter.symbol);
     if (filter.precision) add('precision = ?', filter.precision);
     if (page.after) {
-      params.push(page.after.createdAt, page.after.id);
-      where.push(`(created_at, id) < ($${params.length - 1}::timestamp AT TIME ZONE 'UTC', $${params.length}::uuid)`);
+      where.push(afterCursorSql(page.after, params));
     }
     params.push(page.limit + 1);
     const rows: Row[] = await this.db.query(
@@ -339,7 +338,7 @@ export class BacktestRepository {
     );
     const items = rows.slice(0, page.limit);
     const last = rows.length > page.limit ? rows[page.limit - 1] : undefined;
-    return { items: items.map(toRecord), next: last && { createdAt: last.cursor_time, id: last.id } };
+    return { items: items.map(toRecord), next: last && { createdAt: last.cursor_ts, id: last.id } };
   }
 
   async byComparison(ownerId: string, comparisonId: string): Promise<BacktestRecord[]> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { ListCursor } from '@app/platform';
+import { afterCursorSql, cursorTimeSql, ListCursor } from '@app/platform';
 import type { ChatBlock, ChatRole, ChatTurnMessage, TokenUsage } from '../domain/content';
 
 export type MessageStatus = 'complete' | 'incomplete';
@@ -38,7 +38,7 @@ interface Row {
 }
 
 const COLUMNS = `id, session_id, role, status, content, model, input_tokens, output_tokens, latency_ms, stop_reason,
-  error, created_at, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS cursor_ts`;
+  error, created_at, ${cursorTimeSql()}`;
 
 const toRecord = (r: Row): MessageRecord => ({
   id: r.id,
@@ -127,8 +127,7 @@ export class MessageRepository {
     const params: unknown[] = [sessionId, ownerId, query.limit + 1];
     let where = 'session_id = $1 AND owner_id = $2';
     if (query.after) {
-      params.push(query.after.createdAt, query.after.id);
-      where += ` AND (created_at, id) < (($4)::timestamp AT TIME ZONE 'UTC', ($5)::uuid)`;
+      where += ` AND ${afterCursorSql(query.after, params)}`;
     }
     const rows: Row[] = await this.dataSource.query(
       `SELECT ${COLUMNS} FROM ai_messages WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $3`,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { ListCursor } from '@app/platform';
+import { afterCursorSql, cursorTimeSql, ListCursor } from '@app/platform';
 import type { TokenUsage } from '../domain/content';
 
 export interface SessionRecord {
@@ -32,7 +32,7 @@ interface Row {
 }
 
 const COLUMNS = `id, owner_id, title, strategy_id, backtest_id, message_count, input_tokens, output_tokens,
-  last_message_at, created_at, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS cursor_ts`;
+  last_message_at, created_at, ${cursorTimeSql()}`;
 
 const toRecord = (r: Row): SessionRecord => ({
   id: r.id,
@@ -80,8 +80,7 @@ export class SessionRepository {
     const params: unknown[] = [ownerId, query.limit + 1];
     let where = 'owner_id = $1';
     if (query.after) {
-      params.push(query.after.createdAt, query.after.id);
-      where += ` AND (created_at, id) < (($3)::timestamp AT TIME ZONE 'UTC', ($4)::uuid)`;
+      where += ` AND ${afterCursorSql(query.after, params)}`;
     }
     const rows: Row[] = await this.dataSource.query(
       `SELECT ${COLUMNS} FROM ai_sessions WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $2`,

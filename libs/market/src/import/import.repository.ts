@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { ListCursor } from '@app/platform';
+import { afterCursorSql, cursorTimeSql, ListCursor } from '@app/platform';
 import type { ImportFormat, ImportKind } from './formats';
 import type { ImportGap, ImportTally, Rejection } from './row-check';
 
@@ -69,7 +69,7 @@ interface Row {
   cursor_ts: string;
 }
 
-const COLUMNS = `*, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS cursor_ts`;
+const COLUMNS = `*, ${cursorTimeSql()}`;
 
 const toRecord = (r: Row): ImportRecord => ({
   id: r.id,
@@ -163,8 +163,7 @@ export class ImportRepository {
     const params: unknown[] = [query.limit + 1];
     let where = '';
     if (query.after) {
-      params.push(query.after.createdAt, query.after.id);
-      where = `WHERE (created_at, id) < (($2)::timestamp AT TIME ZONE 'UTC', ($3)::uuid)`;
+      where = `WHERE ${afterCursorSql(query.after, params)}`;
     }
     const rows: Row[] = await this.dataSource.query(
       `SELECT ${COLUMNS} FROM market_imports ${where} ORDER BY created_at DESC, id DESC LIMIT $1`,

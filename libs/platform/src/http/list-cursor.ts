@@ -24,3 +24,19 @@ export function decodeCursor(raw: string): ListCursor | undefined {
     return undefined;
   }
 }
+
+/** Select-list item giving a row's cursor time (µs, UTC) as `cursor_ts`, the `createdAt` of its cursor. */
+export function cursorTimeSql(alias?: string): string {
+  const c = alias ? `${alias}.` : '';
+  return `to_char(${c}created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS cursor_ts`;
+}
+
+/**
+ * WHERE condition for the rows after `after` in a newest-first (created_at, id) list; pushes its
+ * two parameters onto `params`.
+ */
+export function afterCursorSql(after: ListCursor, params: unknown[], alias?: string): string {
+  const c = alias ? `${alias}.` : '';
+  params.push(after.createdAt, after.id);
+  return `(${c}created_at, ${c}id) < ($${params.length - 1}::timestamp AT TIME ZONE 'UTC', $${params.length}::uuid)`;
+}
