@@ -1,28 +1,19 @@
 import type {
+  BacktestInput,
   BacktestMetrics,
-  CandleSeries,
   DetailCoverage,
   EngineErrorCode,
   Envelope,
   Precision,
-  BacktestSettings,
-  StrategyDefinition,
   Trade,
-  TradeSeries,
 } from '@app/engine';
 
 /** What the pool sends a thread: the engine's input without the callback, and a cancel flag. */
-export interface EngineRequest {
+export type EngineRequest = Omit<BacktestInput, 'onProgress'> & {
   id: number;
-  definition: StrategyDefinition;
-  precision: Precision;
-  candles: CandleSeries;
-  detail?: CandleSeries[];
-  trades?: TradeSeries;
-  settings: BacktestSettings;
   /** Int32Array over a SharedArrayBuffer: 1 asks the run to stop at its next progress point. */
   cancel: Int32Array;
-}
+};
 
 /** A result in storable pieces: typed arrays travel as transferred buffers, not copies. */
 export interface EngineOutput {
