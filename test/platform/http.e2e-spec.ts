@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { ApiOkResponse } from '@nestjs/swagger';
+import { PinoLogger } from 'nestjs-pino';
 import { IsInt, IsString, Max, Min } from 'class-validator';
 import { Public } from '../../apps/api/src/auth/auth.decorators';
 import { createTestApi, TestApi } from '../support/test-app';
@@ -18,6 +20,24 @@ class EchoDto {
 @Public()
 @Controller('probe')
 class ProbeController {
+  constructor(private readonly log: PinoLogger) {}
+
+  /** The request id the logger of Nest code is bound to, read after the handler has awaited twice. */
+  @Get('log-context')
+  @ApiOkResponse()
+  async logContext(): Promise<{ requestId: unknown }> {
+    await sleep(5);
+    await Promise.resolve();
+    return { requestId: this.log.logger.bindings().requestId };
+  }
+
+  @Post('log-context')
+  @ApiOkResponse()
+  async logContextAfterBody(@Body() body: EchoDto): Promise<{ requestId: unknown; name: string }> {
+    await sleep(5);
+    return { requestId: this.log.logger.bindings().requestId, name: body.name };
+  }
+
   @Post('echo')
   @ApiOkResponse()
   echo(@Body() body: EchoDto): EchoDto {
@@ -72,6 +92,20 @@ describe('HTTP platform', () => {
     expect(given.headers['x-request-id']).toBe('desk-42.abc');
     const generated = await api.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'bad id\u0001' } });
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('binds every log line of a request to its id, across awaits and after the body is read', async () => {
+    const [get, post] = await Promise.all([
+      api.inject({ method: 'GET', url: '/api/v1/probe/log-context', headers: { 'x-request-id': 'ctx-get-1' } }),
+      api.inject({
+        method: 'POST',
+        url: '/api/v1/probe/log-context',
+        headers: { 'x-request-id': 'ctx-post-1' },
+        payload: { name: 'a', count: 1 },
+      }),
+    ]);
+    expect(get.json()).toEqual({ requestId: 'ctx-get-1' });
+    expect(post.json()).toEqual({ requestId: 'ctx-post-1', name: 'a' });
   });
 
   it('sets the REST security headers on API answers', async () => {

@@ -3,8 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import multipart from '@fastify/multipart';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController } from 'fastify';
-import { Logger } from 'nestjs-pino';
-import { AppConfig, DatabaseUrl, createLogger } from '@app/platform';
+import { Logger, PinoLogger } from 'nestjs-pino';
+import { AppConfig, DatabaseUrl, createLogger, runInRequestLogContext } from '@app/platform';
 import { ApiModule } from './api.module';
 import { genRequestId, registerHttpHooks } from './http/fastify-hooks';
 import { setupSwagger } from './http/swagger';
@@ -46,7 +46,8 @@ export async function createApiApp(
   );
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
-  registerHttpHooks(fastify);
+  const pino = await app.resolve(PinoLogger);
+  registerHttpHooks(fastify, (requestId, next) => runInRequestLogContext(pino, requestId, next));
   // multipart/form-data for market-data uploads; the limits are set per route where it is read.
   await app.register(multipart, { throwFileSizeLimit: true });
 

@@ -24,8 +24,15 @@ export function servedRoutes(fastify: FastifyInstance): Array<{ method: string; 
   return ROUTES.get(fastify) ?? [];
 }
 
-/** Echoes the request id, records the route template, and measures every request. */
-export function registerHttpHooks(fastify: FastifyInstance): void {
+/**
+ * Echoes the request id, records the route template, measures every request,
+ * and runs each handler inside the request's logging context
+ * (`bindLogContext`, after the body is read so the context survives body parsing).
+ */
+export function registerHttpHooks(
+  fastify: FastifyInstance,
+  bindLogContext: (requestId: string, next: () => void) => void,
+): void {
   const routes: Array<{ method: string; url: string }> = [];
   ROUTES.set(fastify, routes);
   fastify.addHook('onRoute', (route) => {
@@ -48,6 +55,7 @@ export function registerHttpHooks(fastify: FastifyInstance): void {
     });
     done();
   });
+  fastify.addHook('preHandler', (request, _reply, done) => bindLogContext(request.id, done));
   fastify.addHook('onResponse', (request, reply, done) => {
     // A hook before ours may answer (CORS preflight): only count down what we counted up.
     if (counted.delete(request)) inFlight.count--;
