@@ -40,12 +40,14 @@ export class AuthenticationService {
   /**
    * Verifies an access token and reads the user's current state: role and tier
    * come from the user row, not the token, so an admin's change applies at once.
+   * Answers synchronously when the user's state is cached (the common case), so
+   * the guard adds no promise to every request.
    */
-  async authenticateAccessToken(token: string): Promise<Principal> {
+  authenticateAccessToken(token: string): Principal | Promise<Principal> {
     const claims = this.tokens.verify(token);
-    const status = await this.status(claims.sub);
-    if (!status || status.disabled) throw new UserDisabledError();
-    return { id: status.id, role: status.role, tier: status.tier, via: 'jwt', sessionId: claims.sid };
+    const cached = this.cachedStatus(claims.sub);
+    if (cached) return jwtPrincipal(cached.status, claims.sid);
+    return this.loadStatus(claims.sub).then((status) => jwtPrincipal(status, claims.sid));
   }
 
   async authenticateApiKey(key: string): Promise<Principal> {
@@ -69,16 +71,23 @@ export class AuthenticationService {
    * every request, so the current user is one cache lookup, not a query.
    */
   async currentUser(userId: string): Promise<UserRecord | undefined> {
-    return this.status(userId);
+    return this.cachedStatus(userId)?.status ?? this.loadStatus(userId);
   }
 
-  private async status(userId: string): Promise<UserRecord | undefined> {
-    const now = Date.now();
+  private cachedStatus(userId: string): { status: UserRecord | undefined } | undefined {
     const cached = this.statusCache.get(userId);
-    if (cached && cached.until > now) return cached.status;
+    return cached && cached.until > Date.now() ? cached : undefined;
+  }
+
+  private async loadStatus(userId: string): Promise<UserRecord | undefined> {
     const status = await this.users.findById(userId);
     if (this.statusCache.size >= STATUS_CACHE_MAX) this.statusCache.clear();
-    this.statusCache.set(userId, { status, until: now + STATUS_TTL_MS });
+    this.statusCache.set(userId, { status, until: Date.now() + STATUS_TTL_MS });
     return status;
   }
+}
+
+function jwtPrincipal(status: UserRecord | undefined, sessionId: string): Principal {
+  if (!status || status.disabled) throw new UserDisabledError();
+  return { id: status.id, role: status.role, tier: status.tier, via: 'jwt', sessionId };
 }

@@ -23,12 +23,17 @@ export class MemoryThrottlerStorage implements ThrottlerStorage {
   constructor(private readonly now: () => number = Date.now) {}
 
   increment(key: string, ttl: number, limit: number, blockDuration: number): Promise<ThrottlerStorageRecord> {
+    return Promise.resolve(this.hit(key, ttl, limit, blockDuration));
+  }
+
+  /** `increment` without the promise: the guard calls this directly when the storage is in memory. */
+  hit(key: string, ttl: number, limit: number, blockDuration: number): ThrottlerStorageRecord {
     const now = this.now();
     this.sweep(now, ttl);
     let window = this.windows.get(key);
     if (window && window.blockedUntil > now) {
       const left = seconds(window.blockedUntil - now);
-      return Promise.resolve({ totalHits: limit + 1, timeToExpire: left, isBlocked: true, timeToBlockExpire: left });
+      return { totalHits: limit + 1, timeToExpire: left, isBlocked: true, timeToBlockExpire: left };
     }
     if (!window || window.expiresAt <= now) {
       window = { hits: 0, expiresAt: now + ttl, blockedUntil: 0 };
@@ -37,12 +42,7 @@ export class MemoryThrottlerStorage implements ThrottlerStorage {
     window.hits += 1;
     const totalHits = window.hits;
     if (totalHits <= limit) {
-      return Promise.resolve({
-        totalHits,
-        timeToExpire: seconds(window.expiresAt - now),
-        isBlocked: false,
-        timeToBlockExpire: 0,
-      });
+      return { totalHits, timeToExpire: seconds(window.expiresAt - now), isBlocked: false, timeToBlockExpire: 0 };
     }
     if (blockDuration > 0) {
       // The window restarts when the block ends, as in the Redis script.
@@ -51,7 +51,7 @@ export class MemoryThrottlerStorage implements ThrottlerStorage {
       window.hits = 0;
     }
     const left = seconds(Math.max(window.blockedUntil, window.expiresAt) - now);
-    return Promise.resolve({ totalHits, timeToExpire: left, isBlocked: true, timeToBlockExpire: left });
+    return { totalHits, timeToExpire: left, isBlocked: true, timeToBlockExpire: left };
   }
 
   /** Drops finished windows at most once per window length, so idle keys do not pile up. */

@@ -1,20 +1,13 @@
-import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import {
-  InjectThrottlerOptions,
-  InjectThrottlerStorage,
-  normalizeIp,
-  ThrottlerGuard,
-  ThrottlerLimitDetail,
-  ThrottlerModuleOptions,
-  ThrottlerRequest,
-  ThrottlerStorage,
-} from '@nestjs/throttler';
+import { InjectThrottlerStorage, normalizeIp, ThrottlerStorage } from '@nestjs/throttler';
+import type { FastifyReply } from 'fastify';
 import { createHash } from 'node:crypto';
 import { Counter } from 'prom-client';
 import { AppConfig, AppError, metricOnce } from '@app/platform';
 import { AuthenticatedRequest } from '../auth/auth.decorators';
-import { RATE_LIMIT, RateLimitName, rateLimitRule } from './rate-limit.decorator';
+import { MemoryThrottlerStorage } from './memory-throttler-storage.service';
+import { RATE_LIMIT, RateLimitName, RateLimitRule, rateLimitRule } from './rate-limit.decorator';
 
 export const httpThrottledRequests = () =>
   metricOnce(
@@ -33,64 +26,102 @@ export class RateLimitedError extends AppError {
   }
 }
 
+/** What `@SkipThrottle()` sets for the one ('default') throttler: the package does not export the key. */
+export const SKIP_THROTTLE_METADATA = 'THROTTLER:SKIPdefault';
+
+interface RouteLimit {
+  name: RateLimitName | 'default';
+  rule: RateLimitRule;
+}
+
+type ThrottlerRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+
 /**
  * Registered after the AuthGuard, so an authenticated caller is counted by user
  * id; anonymous callers by client IP (`request.ip`, which honours
  * X-Forwarded-For only from TRUST_PROXY). One budget per user and limit name,
- * shared by every route under that name.
+ * shared by every route under that name. Honours `@SkipThrottle()`.
+ *
+ * The package's ThrottlerGuard re-read five metadata keys and awaited about ten
+ * promises on every request; here a route's limit is resolved once, and the
+ * in-memory storage answers without a promise.
  */
 @Injectable()
-export class ApiThrottlerGuard extends ThrottlerGuard {
+export class ApiThrottlerGuard implements CanActivate {
   private readonly windowMs: number;
+  private readonly routes = new WeakMap<object, RouteLimit | null>();
 
   constructor(
-    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
-    @InjectThrottlerStorage() storage: ThrottlerStorage,
-    reflector: Reflector,
+    @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
+    private readonly reflector: Reflector,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {
-    super(options, storage, reflector);
     this.windowMs = config.env.THROTTLE_WINDOW_SECONDS * 1000;
     httpThrottledRequests();
   }
 
-  protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
-    const { context } = props;
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const name =
-      this.reflector.getAllAndOverride<RateLimitName | undefined>(RATE_LIMIT, [
-        context.getHandler(),
-        context.getClass(),
-      ]) ?? 'default';
-    const rule = rateLimitRule(name, this.config);
-    const ip = normalizeIp(request.ip);
-    const principal = request.principal;
-    let tracker: string;
-    let limit = rule.limit;
-    if (rule.scope === 'user' && principal) {
-      tracker = `user:${principal.id}`;
-      if (principal.tier === 'elite') limit = Math.floor(limit * this.config.env.THROTTLE_ELITE_MULTIPLIER);
-    } else if (rule.scope === 'ipAndEmail') {
-      const email = (request.body as { email?: unknown } | undefined)?.email;
-      tracker = `ip:${ip}|email:${typeof email === 'string' ? email.trim().toLowerCase() : ''}`;
-    } else {
-      tracker = `ip:${ip}`;
-    }
-    // Hashed so that no email or address is readable in Redis keys.
-    const key = `${name}:${createHash('sha256').update(tracker).digest('base64url')}`;
-    return super.handleRequest({
-      ...props,
-      limit,
-      ttl: this.windowMs,
-      blockDuration: this.windowMs,
-      getTracker: () => tracker,
-      generateKey: () => key,
-    });
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const route = this.route(context);
+    if (!route) return true;
+    const http = context.switchToHttp();
+    const request = http.getRequest<AuthenticatedRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const { key, limit } = this.budget(route, request);
+    const record =
+      this.storage instanceof MemoryThrottlerStorage
+        ? this.storage.hit(key, this.windowMs, limit, this.windowMs)
+        : this.storage.increment(key, this.windowMs, limit, this.windowMs, route.name);
+    if (record instanceof Promise) return record.then((r) => settle(r, limit, request, reply));
+    return settle(record, limit, request, reply);
   }
 
-  protected override throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    httpThrottledRequests().inc({ route: request.routeOptions.url ?? 'unmatched' });
-    return Promise.reject(new RateLimitedError(Math.max(1, detail.timeToBlockExpire)));
+  private route(context: ExecutionContext): RouteLimit | null {
+    const handler = context.getHandler();
+    let route = this.routes.get(handler);
+    if (route === undefined) {
+      const targets = [handler, context.getClass()];
+      if (this.reflector.getAllAndOverride<boolean | undefined>(SKIP_THROTTLE_METADATA, targets)) {
+        route = null;
+      } else {
+        const name = this.reflector.getAllAndOverride<RateLimitName | undefined>(RATE_LIMIT, targets) ?? 'default';
+        route = { name, rule: rateLimitRule(name, this.config) };
+      }
+      this.routes.set(handler, route);
+    }
+    return route;
   }
+
+  /** The storage key and limit of this caller on this route. */
+  private budget(route: RouteLimit, request: AuthenticatedRequest): { key: string; limit: number } {
+    const { rule, name } = route;
+    const principal = request.principal;
+    if (rule.scope === 'user' && principal) {
+      const limit =
+        principal.tier === 'elite' ? Math.floor(rule.limit * this.config.env.THROTTLE_ELITE_MULTIPLIER) : rule.limit;
+      // A user id reveals nothing; addresses and emails are hashed below.
+      return { key: `${name}:user:${principal.id}`, limit };
+    }
+    const ip = normalizeIp(request.ip);
+    let tracker = `ip:${ip}`;
+    if (rule.scope === 'ipAndEmail') {
+      const email = (request.body as { email?: unknown } | undefined)?.email;
+      tracker += `|email:${typeof email === 'string' ? email.trim().toLowerCase() : ''}`;
+    }
+    // Hashed so that no email or address is readable in Redis keys.
+    return { key: `${name}:${createHash('sha256').update(tracker).digest('base64url')}`, limit: rule.limit };
+  }
+}
+
+/** Lets the request through with the X-RateLimit headers, or answers 429 with Retry-After. */
+function settle(record: ThrottlerRecord, limit: number, request: AuthenticatedRequest, reply: FastifyReply): true {
+  if (record.isBlocked) {
+    const retryAfter = Math.max(1, record.timeToBlockExpire);
+    void reply.header('Retry-After', retryAfter);
+    httpThrottledRequests().inc({ route: request.routeOptions.url ?? 'unmatched' });
+    throw new RateLimitedError(retryAfter);
+  }
+  void reply.header('X-RateLimit-Limit', limit);
+  void reply.header('X-RateLimit-Remaining', Math.max(0, limit - record.totalHits));
+  void reply.header('X-RateLimit-Reset', record.timeToExpire);
+  return true;
 }

@@ -7,7 +7,7 @@ import { RedisThrottlerStorage } from './redis-throttler-storage.service';
 /**
  * Rate-limit budgets in Redis when REDIS_URL is set (one budget across all API
  * instances), in process memory otherwise. The limits themselves are chosen per
- * request by ApiThrottlerGuard; the one throttler here only carries the default.
+ * request by ApiThrottlerGuard; the throttler here only carries the storage (and a default the guard does not read).
  */
 @Module({
   imports: [
