@@ -34,6 +34,8 @@ interface RouteLimit {
   rule: RateLimitRule;
 }
 
+const USER_KEYS_MAX = 10_000;
+
 type ThrottlerRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /**
@@ -50,6 +52,8 @@ type ThrottlerRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 export class ApiThrottlerGuard implements CanActivate {
   private readonly windowMs: number;
   private readonly routes = new WeakMap<object, RouteLimit | null>();
+  /** Hashed keys of recent users (the hash is per user and limit name, so it is computed once). */
+  private readonly userKeys = new Map<string, string>();
 
   constructor(
     @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
@@ -98,8 +102,13 @@ export class ApiThrottlerGuard implements CanActivate {
     if (rule.scope === 'user' && principal) {
       const limit =
         principal.tier === 'elite' ? Math.floor(rule.limit * this.config.env.THROTTLE_ELITE_MULTIPLIER) : rule.limit;
-      // A user id reveals nothing; addresses and emails are hashed below.
-      return { key: `${name}:user:${principal.id}`, limit };
+      let key = this.userKeys.get(`${name}:${principal.id}`);
+      if (!key) {
+        key = hashedKey(name, `user:${principal.id}`);
+        if (this.userKeys.size >= USER_KEYS_MAX) this.userKeys.clear();
+        this.userKeys.set(`${name}:${principal.id}`, key);
+      }
+      return { key, limit };
     }
     const ip = normalizeIp(request.ip);
     let tracker = `ip:${ip}`;
@@ -107,9 +116,13 @@ export class ApiThrottlerGuard implements CanActivate {
       const email = (request.body as { email?: unknown } | undefined)?.email;
       tracker += `|email:${typeof email === 'string' ? email.trim().toLowerCase() : ''}`;
     }
-    // Hashed so that no email or address is readable in Redis keys.
-    return { key: `${name}:${createHash('sha256').update(tracker).digest('base64url')}`, limit: rule.limit };
+    return { key: hashedKey(name, tracker), limit: rule.limit };
   }
+}
+
+/** Hashed so that no user, email or address is readable in Redis keys. */
+function hashedKey(name: string, tracker: string): string {
+  return `${name}:${createHash('sha256').update(tracker).digest('base64url')}`;
 }
 
 /** Lets the request through with the X-RateLimit headers, or answers 429 with Retry-After. */
