@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import autocannon from 'autocannon';
 
@@ -21,41 +22,53 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-/** Spawns `node <script>` and resolves once a stdout/stderr line matches `ready`. */
+const LOG_DIR = path.join(os.tmpdir(), 'quant-bench-logs');
+
+/**
+ * Spawns `node <script>` and resolves once a line of its output matches `ready`.
+ * The child's stdout and stderr go to a file (under the OS temp dir), as a
+ * container runtime's log driver takes them: the bench process also drives
+ * the load, and draining an API's access log through a pipe into it would
+ * slow the load generator by every line the API logs.
+ */
 export function startProcess(script: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<Started> {
+  fs.mkdirSync(LOG_DIR, { recursive: true });
+  const logFile = path.join(LOG_DIR, `${path.basename(script, '.js')}-${Date.now()}-${process.pid}.log`);
+  const fd = fs.openSync(logFile, 'w');
   const started = process.hrtime.bigint();
   const child = spawn(process.execPath, [script, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', fd, fd],
   });
+  fs.closeSync(fd);
+  const output = () => fs.readFileSync(logFile, 'utf8');
   return new Promise((resolve, reject) => {
-    let out = '';
-    let done = false;
-    const onData = (c: Buffer) => {
-      out += c.toString();
-      if (!done && ready.test(out)) {
-        done = true;
-        const readyMs = Number(process.hrtime.bigint() - started) / 1e6;
-        // Keep draining output so the child never blocks on a full pipe.
-        resolve({
-          child,
-          readyMs,
-          stop: () =>
-            new Promise<void>((r) => {
-              if (child.exitCode !== null) return r();
-              child.once('exit', () => r());
-              child.kill('SIGTERM');
-            }),
-        });
-      }
-      if (out.length > 100_000) out = out.slice(-10_000);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
+    let exited = false;
+    let found = false;
     child.once('exit', (code) => {
-      if (!done) reject(new Error(`${script} exited with ${code}:\n${out.slice(-3000)}`));
+      exited = true;
+      if (!found) reject(new Error(`${script} exited with ${code} (log ${logFile}):\n${output().slice(-3000)}`));
     });
+    const poll = setInterval(() => {
+      if (exited || !ready.test(output())) return;
+      found = true;
+      clearInterval(poll);
+      resolve({
+        child,
+        readyMs: Number(process.hrtime.bigint() - started) / 1e6,
+        stop: () =>
+          new Promise<void>((r) => {
+            if (child.exitCode !== null) return r();
+            child.once('exit', () => {
+              fs.rmSync(logFile, { force: true });
+              r();
+            });
+            child.kill('SIGTERM');
+          }),
+      });
+    }, 10);
+    child.once('exit', () => clearInterval(poll));
   });
 }
 
