@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DISK_MODE_HELPERS } from '../../apps/api/src/http/multipart';
 
 /**
  * The module borders of STYLE.md, checked on every test run: libraries never
@@ -91,6 +92,17 @@ describe('module borders', () => {
         .map((s) => `${rel(f)} -> ${s}`),
     );
     expect(offenders).toEqual([]);
+  });
+
+  it('uploads are streamed: nothing calls the disk-mode helpers whose cleanup hooks are left out', () => {
+    const own = path.join(ROOT, 'apps/api/src/http/multipart.ts');
+    const offenders = [...sourceFiles('apps'), ...sourceFiles('libs')]
+      .filter((f) => f !== own)
+      .filter((f) => {
+        const text = fs.readFileSync(f, 'utf8');
+        return DISK_MODE_HELPERS.some((helper) => new RegExp(`\\b${helper}\\b`).test(text));
+      });
+    expect(offenders.map(rel)).toEqual([]);
   });
 
   it('the checks see the code they guard', () => {

@@ -1,12 +1,12 @@
 import { DynamicModule, RequestMethod, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import multipart from '@fastify/multipart';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController } from 'fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppConfig, DatabaseUrl, createLogger, runInRequestLogContext } from '@app/platform';
 import { ApiModule } from './api.module';
 import { genRequestId, registerHttpHooks } from './http/fastify-hooks';
+import { registerStreamingMultipart } from './http/multipart';
 import { setupSwagger } from './http/swagger';
 import { createValidationPipe } from './http/validation';
 
@@ -49,7 +49,7 @@ export async function createApiApp(
   const pino = await app.resolve(PinoLogger);
   registerHttpHooks(fastify, (requestId, next) => runInRequestLogContext(pino, requestId, next));
   // multipart/form-data for market-data uploads; the limits are set per route where it is read.
-  await app.register(multipart, { throwFileSizeLimit: true });
+  await registerStreamingMultipart(fastify, { throwFileSizeLimit: true });
 
   // Without configured origins no browser may call cross-origin, which is what
   // answering without CORS headers means; registering nothing saves a hook per request.
