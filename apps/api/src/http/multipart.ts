@@ -21,9 +21,9 @@ export async function registerStreamingMultipart(
   options: FastifyMultipartOptions,
 ): Promise<void> {
   const withoutTempFileHooks = new Proxy(fastify, {
-    get(target, prop, receiver) {
+    get(target, prop, receiver: FastifyInstance) {
       if (prop === 'addHook') {
-        return (name: string, hook: unknown) =>
+        return (name: string, hook: unknown): FastifyInstance =>
           name === 'onRequest' || name === 'onResponse'
             ? receiver
             : (target.addHook as (n: string, h: unknown) => FastifyInstance).call(target, name, hook);
