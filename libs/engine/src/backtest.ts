@@ -46,13 +46,18 @@ function checkSignals(signals: SignalSet, n: number): void {
   }
 }
 
-function checkDetail(candles: CandleSeries, detail: readonly CandleSeries[] | undefined): readonly CandleSeries[] {
+/** Validates the detail series; `regularTime` receives what validation found for each. */
+function checkDetail(
+  candles: CandleSeries,
+  detail: readonly CandleSeries[] | undefined,
+  regularTime: boolean[],
+): readonly CandleSeries[] {
   if (detail === undefined || detail === null || detail.length === 0) {
     throw new EngineError('INVALID_SETTINGS', 'hybrid precision needs at least one detail series');
   }
   let coarser = candles.timeframeMs;
   detail.forEach((d, k) => {
-    validateCandles(d, `detail[${k}]`);
+    regularTime.push(validateCandles(d, `detail[${k}]`).regularTime);
     if (!(d.timeframeMs < coarser)) {
       throw new EngineError(
         'INVALID_SETTINGS',
@@ -81,10 +86,11 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   }
   const definition = validation.definition;
   const candles = input.candles;
-  validateCandles(candles, 'candles');
+  // Whether each candle series has a regular time column, for the fingerprint.
+  const regularTime = [validateCandles(candles, 'candles').regularTime];
   const n = candles.time.length;
   if (n === 0) throw new EngineError('INVALID_MARKET_DATA', 'candles: the series is empty');
-  const detail = precision === 'hybrid' ? checkDetail(candles, input.detail) : undefined;
+  const detail = precision === 'hybrid' ? checkDetail(candles, input.detail, regularTime) : undefined;
   const trades = precision === 'tick' ? input.trades : undefined;
   if (precision === 'tick') {
     if (trades === undefined || trades === null) {
@@ -161,7 +167,15 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   const result: BacktestResult = {
     engineVersion: ENGINE_VERSION,
     precision,
-    fingerprint: fingerprint({ precision, candles, detail, trades, definition, settings: resolvedSettings }),
+    fingerprint: fingerprint({
+      precision,
+      candles,
+      detail,
+      trades,
+      definition,
+      settings: resolvedSettings,
+      regularTime,
+    }),
     metrics,
     trades: run.trades,
     equity,

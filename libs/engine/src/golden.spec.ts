@@ -198,7 +198,7 @@ const GOLDEN = {
     ambiguousTrades: 0,
     reasons: { signal: 279, stopLoss: 1, end: 1 },
     partialFills: 0,
-    fingerprint: '63db23be14b238afc992e863f5a16876794b3f6ddb02a37820fd862f401bb979',
+    fingerprint: '560c755cad9b3b08509ca724ef8e061c5dcffd99c51e23edcee6864023a2e2b8',
   },
   btcLevels: {
     finalEquity: 2493.6758250993994,
@@ -212,6 +212,6 @@ const GOLDEN = {
     hybridFinalEquity: 0.9715130705135279,
     tickFinalEquity: 0.9590960816144546,
     reasons: [{ trailingStop: 8 }, { trailingStop: 8 }, { trailingStop: 8 }],
-    fingerprints: ['d9a1df257673463d', '34e9179e9f8faf9e', '80317f104f479d9f'],
+    fingerprints: ['aaef53cb146be74a', 'b03a88965cddcc66', 'd176f26735b1e329'],
   },
 };

@@ -12,11 +12,38 @@ function bad(series: string, index: number, time: number, problem: string): Engi
   });
 }
 
-/** Index of the first bar that breaks a rule, or -1. Kept free of string building: it is the hot path. */
-function firstBadCandle(series: CandleSeries): number {
-  const { time, open, high, low, close, volume } = series;
+/**
+ * Whether a time column is regular: its first time and `step` are positive and every time is,
+ * bit for bit, `time[0] + i × step` (float64 arithmetic), so that the first time, the step and
+ * the length give back the whole column. With a positive first time and step no such time is 0,
+ * so `===` (which NaN never passes) is bit equality here: there is no -0 / +0 to confuse.
+ */
+export function isRegularTime(time: Float64Array, step: number): boolean {
   const n = time.length;
+  const start = n > 0 ? time[0] : NaN;
+  if (!(start > 0 && step > 0)) return false;
+  for (let i = 0; i < n; i++) {
+    if (time[i] !== start + i * step) return false;
+  }
+  return true;
+}
+
+/** `scanCandles` results besides a bad bar's index: every bar valid, and the times regular or not. */
+const VALID_IRREGULAR = -1;
+const VALID_REGULAR = -2;
+
+/**
+ * One pass over the bars: the index of the first that breaks a rule, or, when none does,
+ * VALID_REGULAR or VALID_IRREGULAR: while the times are at hand it also applies the test of
+ * `isRegularTime`, which would otherwise read the column again. Returns a plain number and
+ * builds no strings: it is the hot path, and the JIT compiles it best that way.
+ */
+function scanCandles(series: CandleSeries): number {
+  const { time, open, high, low, close, volume, timeframeMs: step } = series;
+  const n = time.length;
+  const start = n > 0 ? time[0] : NaN;
   let previous = -Infinity;
+  let onGrid = 1;
   for (let i = 0; i < n; i++) {
     const t = time[i];
     const o = open[i];
@@ -24,12 +51,12 @@ function firstBadCandle(series: CandleSeries): number {
     const l = low[i];
     const c = close[i];
     const v = volume[i];
-    // Written so that NaN fails every test: `!(a > b)` rather than `a <= b`.
+    // Written so that NaN fails every test: `!(a > b)` rather than `a <= b`. No separate
+    // `h >= l` test: low <= open <= high below already implies it.
     if (
       !(t > previous) ||
       t === Infinity ||
       !(l > 0) ||
-      !(h >= l) ||
       h === Infinity ||
       !(o >= l && o <= h) ||
       !(c >= l && c <= h) ||
@@ -38,9 +65,10 @@ function firstBadCandle(series: CandleSeries): number {
     ) {
       return i;
     }
+    onGrid &= +(t === start + i * step);
     previous = t;
   }
-  return -1;
+  return onGrid === 1 && start > 0 && step > 0 ? VALID_REGULAR : VALID_IRREGULAR;
 }
 
 function candleProblem(series: CandleSeries, i: number): string {
@@ -62,13 +90,19 @@ function candleProblem(series: CandleSeries, i: number): string {
   return `volume must be finite and non-negative, got ${v}`;
 }
 
+/** What validating a candle series found out besides its being valid. */
+export interface CandleFacts {
+  /** `isRegularTime(series.time, series.timeframeMs)`: no gaps, every bar one timeframe on. */
+  readonly regularTime: boolean;
+}
+
 /**
  * Fails fast on data the simulation cannot trust: arrays of unequal length, non-finite or
  * non-positive prices, `high < low`, an open or close outside [low, high], negative or
  * non-finite volume, and times that are not strictly ascending (unsorted or duplicate).
  * Gaps (missing bars) are legal: they stay gaps.
  */
-export function validateCandles(series: CandleSeries, label = 'candles'): void {
+export function validateCandles(series: CandleSeries, label = 'candles'): CandleFacts {
   const { time, open, high, low, close, volume, timeframeMs } = series;
   const n = time.length;
   if (!(Number.isFinite(timeframeMs) && timeframeMs > 0)) {
@@ -85,8 +119,9 @@ export function validateCandles(series: CandleSeries, label = 'candles'): void {
       series: label,
     });
   }
-  const i = firstBadCandle(series);
+  const i = scanCandles(series);
   if (i >= 0) throw bad(label, i, time[i], candleProblem(series, i));
+  return { regularTime: i === VALID_REGULAR };
 }
 
 function firstBadPrint(trades: TradeSeries): number {
