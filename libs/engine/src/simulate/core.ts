@@ -73,6 +73,95 @@ export function applyOutcome(led: Ledger, out: BarOutcome, time: number, bar: nu
   return true;
 }
 
+/** Bars with a signal set at their close, and the open and time of the bar after each. */
+interface SignalBars {
+  count: number;
+  /** Ascending; the first `count` entries are used. */
+  bar: Int32Array;
+  nextOpen: Float64Array;
+  nextTime: Float64Array;
+}
+
+/** Shifts that bring the bytes of a 32-bit word, in memory order, to its low byte. */
+const LANES = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? [0, 8, 16, 24] : [24, 16, 8, 0];
+const [LANE0, LANE1, LANE2, LANE3] = LANES;
+
+/** Appends the bars `k` to `k + 3` whose byte of `x` (four bars' signals, OR-ed) is set. */
+function addLanes(bar: Int32Array, count: number, x: number, k: number): number {
+  bar[count] = k;
+  count += +(((x >>> LANE0) & 0xff) !== 0);
+  bar[count] = k + 1;
+  count += +(((x >>> LANE1) & 0xff) !== 0);
+  bar[count] = k + 2;
+  count += +(((x >>> LANE2) & 0xff) !== 0);
+  bar[count] = k + 3;
+  count += +(((x >>> LANE3) & 0xff) !== 0);
+  return count;
+}
+
+/**
+ * Every bar at whose close one of the signals that can matter is set (the short ones only with
+ * shorts), and the open and time of the bar after each: where an order decided at that close
+ * fills. Found before the bar loop so that the loop can skip from one to the next, and the fill
+ * prices gathered here because these bars are scattered over arrays far larger than the caches:
+ * in this loop of independent reads their cache misses overlap, where the bar loop, needing
+ * each fill price before it can go on, waited for them one at a time.
+ */
+function signalBars(candles: CandleSeries, signals: SignalSet, shorts: boolean): SignalBars {
+  const { entryLong: a, exitLong: b, entryShort: c, exitShort: d } = signals;
+  const n = candles.time.length;
+  let bar: Int32Array = new Int32Array(Math.max(16, n >> 5));
+  let count = 0;
+  let k = 0;
+  // Four bars at a time through 32-bit views where the arrays allow it: signals are sparse.
+  const viewable = a.length === n && b.length === n && c.length === n && d.length === n;
+  if (viewable && ((a.byteOffset | b.byteOffset | c.byteOffset | d.byteOffset) & 3) === 0) {
+    const words = n >> 2;
+    const a4 = new Int32Array(a.buffer, a.byteOffset, words);
+    const b4 = new Int32Array(b.buffer, b.byteOffset, words);
+    if (shorts) {
+      const c4 = new Int32Array(c.buffer, c.byteOffset, words);
+      const d4 = new Int32Array(d.buffer, d.byteOffset, words);
+      for (let w = 0; w < words; w++) {
+        const x = a4[w] | b4[w] | c4[w] | d4[w];
+        if (x === 0) continue;
+        if (count + 4 > bar.length) bar = grow(bar);
+        count = addLanes(bar, count, x, w << 2);
+      }
+    } else {
+      for (let w = 0; w < words; w++) {
+        const x = a4[w] | b4[w];
+        if (x === 0) continue;
+        if (count + 4 > bar.length) bar = grow(bar);
+        count = addLanes(bar, count, x, w << 2);
+      }
+    }
+    k = words << 2;
+  }
+  for (; k < n; k++) {
+    if ((a[k] | b[k] | (shorts ? c[k] | d[k] : 0)) === 0) continue;
+    if (count === bar.length) bar = grow(bar);
+    bar[count++] = k;
+  }
+  const { open, time } = candles;
+  const nextOpen = new Float64Array(count);
+  const nextTime = new Float64Array(count);
+  // The last bar has no next bar; its entries stay 0 and are never read.
+  const gathered = count > 0 && bar[count - 1] + 1 >= n ? count - 1 : count;
+  for (let e = 0; e < gathered; e++) {
+    const next = bar[e] + 1;
+    nextOpen[e] = open[next];
+    nextTime[e] = time[next];
+  }
+  return { count, bar, nextOpen, nextTime };
+}
+
+function grow(a: Int32Array): Int32Array {
+  const bigger = new Int32Array(a.length * 2);
+  bigger.set(a);
+  return bigger;
+}
+
 /**
  * The bar loop shared by kline and hybrid: at each bar's open the order decided at the previous
  * close fills (close first, then open); then, if a position with risk levels is open, the
@@ -107,6 +196,9 @@ export function runBars(
   const longB = shorts && reverse ? entryShort : exitLong;
   const shortA = exitShort;
   const shortB = reverse ? entryLong : exitShort;
+  const signalled = signalBars(candles, signals, shorts);
+  // The first signal bar not before the bar being played.
+  let nextSignal = 0;
   const chunk = Math.max(1, Math.ceil(n / 16));
   // The bar after whose close progress is reported next (n: never).
   let reportAt = progress === undefined ? n : chunk - 1;
@@ -125,18 +217,20 @@ export function runBars(
   while (i < n) {
     if (order === 0 && (side === 0 || !hasLevels)) {
       // Quiet bars: nothing fills at the open, there is no level to watch, and at the close no
-      // signal that matters is set, maxBarsInTrade is not reached and no report is due. Only
-      // the equity mark moves (flat, it is the cash). Most bars are quiet, so they get this
-      // tight loop; it stops at the first bar that is not, which the full step below plays.
-      const stop = Math.min(n, maxBarsAt, reportAt);
-      const from = i;
+      // signal is set, maxBarsInTrade is not reached and no report is due. Only the equity mark
+      // moves (flat, it is the cash). Most bars are quiet, so they get these tight loops; they
+      // stop at the next signal bar (any signal: the full step decides whether it matters), at
+      // maxBarsInTrade or at a report, which the full step below plays.
+      while (nextSignal < signalled.count && signalled.bar[nextSignal] < i) nextSignal++;
+      const stop = Math.min(nextSignal < signalled.count ? signalled.bar[nextSignal] : n, maxBarsAt, reportAt);
       if (side === 0) {
-        while (i < stop && (watchA[i] | watchB[i]) === 0) equity[i++] = cash;
-      } else {
-        while (i < stop && (watchA[i] | watchB[i]) === 0) {
-          equity[i] = cash + side * units * close[i];
-          i++;
+        if (stop > i) {
+          equity.fill(cash, i, stop);
+          i = stop;
         }
+      } else {
+        const from = i;
+        for (; i < stop; i++) equity[i] = cash + side * units * close[i];
         barsInPosition += i - from;
       }
       if (i === n) break;
@@ -145,8 +239,14 @@ export function runBars(
     if (order !== 0) {
       const closeReason = order & 7;
       const openSide = order >> 3;
-      if (closeReason !== 0 && side !== 0) led.exit(open[i], time[i], i, closeReason, true);
-      if (openSide !== 0) led.enter(openSide === 1 ? 1 : -1, open[i], time[i], i);
+      // The order was decided at the close of bar i - 1: a signal bar, unless maxBarsInTrade
+      // decided it on a bar without one.
+      while (nextSignal < signalled.count && signalled.bar[nextSignal] < i - 1) nextSignal++;
+      const gathered = nextSignal < signalled.count && signalled.bar[nextSignal] === i - 1;
+      const fillOpen = gathered ? signalled.nextOpen[nextSignal] : open[i];
+      const fillTime = gathered ? signalled.nextTime[nextSignal] : time[i];
+      if (closeReason !== 0 && side !== 0) led.exit(fillOpen, fillTime, i, closeReason, true);
+      if (openSide !== 0) led.enter(openSide === 1 ? 1 : -1, fillOpen, fillTime, i);
       order = 0;
       side = led.side;
       units = led.units;
