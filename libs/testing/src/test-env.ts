@@ -29,7 +29,10 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Nod
     DATABASE_URL: TEST_DATABASE_URL,
     DATABASE_POOL_SIZE: '5',
     DEPENDENCY_TIMEOUT_MS: '1500',
-    DATABASE_CONNECTION_TIMEOUT_MS: '1500',
+    // Time to finish a new connection's handshake. A refused one (PostgreSQL down) fails at once
+    // whatever this is; 1.5 s was seen to run out while a suite's app loaded ccxt and its engine
+    // threads on both cores of the CI machine.
+    DATABASE_CONNECTION_TIMEOUT_MS: '5000',
     WORKER_HEARTBEAT_INTERVAL_MS: '1000',
     WORKER_SHUTDOWN_TIMEOUT_MS: '5000',
     // Suites log in and register many times from one address; throttle tests set low limits themselves.
