@@ -71,7 +71,9 @@ export class AuthenticationService {
    * every request, so the current user is one cache lookup, not a query.
    */
   async currentUser(userId: string): Promise<UserRecord | undefined> {
-    return this.cachedStatus(userId)?.status ?? this.loadStatus(userId);
+    // A cached "no such user" is an answer too: only a miss reads the row.
+    const cached = this.cachedStatus(userId);
+    return cached ? cached.status : this.loadStatus(userId);
   }
 
   private cachedStatus(userId: string): { status: UserRecord | undefined } | undefined {
