@@ -67,6 +67,14 @@ const sparseSignals = (n: number) =>
     return a;
   });
 
+const signalSets = (n: number) =>
+  fc.record({
+    entryLong: sparseSignals(n),
+    exitLong: sparseSignals(n),
+    entryShort: sparseSignals(n),
+    exitShort: sparseSignals(n),
+  });
+
 describe('runBars', () => {
   it('equals the plain per-bar loop: trades, equity, bars in position and progress reports', () => {
     fc.assert(
@@ -75,12 +83,7 @@ describe('runBars', () => {
           fc.record({
             n: fc.constant(n),
             seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
-            signals: fc.record({
-              entryLong: sparseSignals(n),
-              exitLong: sparseSignals(n),
-              entryShort: sparseSignals(n),
-              exitShort: sparseSignals(n),
-            }),
+            signals: signalSets(n),
             allowShort: fc.boolean(),
             reverseOnSignal: fc.boolean(),
             maxBarsInTrade: fc.option(fc.integer({ min: 1, max: 8 }), { nil: undefined }),
@@ -136,12 +139,7 @@ describe('runBars', () => {
           fc.record({
             n: fc.constant(n),
             seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
-            signals: fc.record({
-              entryLong: sparseSignals(n),
-              exitLong: sparseSignals(n),
-              entryShort: sparseSignals(n),
-              exitShort: sparseSignals(n),
-            }),
+            signals: signalSets(n),
             offset: fc.integer({ min: 0, max: 7 }),
             allowShort: fc.boolean(),
           }),
