@@ -4,10 +4,12 @@
 # and the migrations with
 #   command: ["node", "dist/libs/platform/src/database/migrate-cli.js", "run"]
 
-ARG NODE_IMAGE=node:22-bookworm-slim
+# Node.js 24 (LTS): AsyncLocalStorage rides on the async context frame there, so
+# the per-request log context is free (LOG_REQUEST_CONTEXT=auto turns it on).
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # npm 11 honours package.json `allowScripts` (install scripts approved per
-# package); the npm bundled with Node 22 would run every install script.
+# package); an older npm bundled with the image would run every install script.
 FROM ${NODE_IMAGE} AS npm
 ARG NPM_VERSION=11.19.1
 RUN npm install --global --no-audit --no-fund "npm@${NPM_VERSION}" && npm cache clean --force

@@ -59,7 +59,8 @@ describe('HTTP platform', () => {
 
   beforeAll(async () => {
     api = await createTestApi({
-      env: { BODY_LIMIT: '2kb', CORS_ORIGINS: 'https://desk.example.com' },
+      // The log context is on whatever the runtime (auto leaves it off before Node.js 24).
+      env: { BODY_LIMIT: '2kb', CORS_ORIGINS: 'https://desk.example.com', LOG_REQUEST_CONTEXT: 'on' },
       extraModules: [ProbeModule],
     });
   });

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController } from 'fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
-import { AppConfig, DatabaseUrl, createLogger, runInRequestLogContext } from '@app/platform';
+import { AppConfig, DatabaseUrl, createLogger, requestLogContextEnabled, runInRequestLogContext } from '@app/platform';
 import { ApiModule } from './api.module';
 import { genRequestId, registerHttpHooks } from './http/fastify-hooks';
 import { registerStreamingMultipart } from './http/multipart';
@@ -47,7 +47,10 @@ export async function createApiApp(
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
   const pino = await app.resolve(PinoLogger);
-  registerHttpHooks(fastify, (requestId, next) => runInRequestLogContext(pino, requestId, next));
+  registerHttpHooks(
+    fastify,
+    requestLogContextEnabled(config) ? (requestId, next) => runInRequestLogContext(pino, requestId, next) : undefined,
+  );
   // multipart/form-data for market-data uploads; the limits are set per route where it is read.
   await registerStreamingMultipart(fastify, { throwFileSizeLimit: true });
 

@@ -26,12 +26,12 @@ export function servedRoutes(fastify: FastifyInstance): Array<{ method: string; 
 
 /**
  * Echoes the request id, records the route template, measures every request,
- * and runs each handler inside the request's logging context
- * (`bindLogContext`, after the body is read so the context survives body parsing).
+ * and, given `bindLogContext`, runs each handler inside the request's logging
+ * context (after the body is read, so the context survives body parsing).
  */
 export function registerHttpHooks(
   fastify: FastifyInstance,
-  bindLogContext: (requestId: string, next: () => void) => void,
+  bindLogContext?: (requestId: string, next: () => void) => void,
 ): void {
   const routes: Array<{ method: string; url: string }> = [];
   ROUTES.set(fastify, routes);
@@ -55,7 +55,7 @@ export function registerHttpHooks(
     });
     done();
   });
-  fastify.addHook('preHandler', (request, _reply, done) => bindLogContext(request.id, done));
+  if (bindLogContext) fastify.addHook('preHandler', (request, _reply, done) => bindLogContext(request.id, done));
   fastify.addHook('onResponse', (request, reply, done) => {
     // A hook before ours may answer (CORS preflight): only count down what we counted up.
     if (counted.delete(request)) inFlight.count--;

@@ -270,6 +270,7 @@ export const envSchema = z.object({
   PUBLIC_URL: url('PUBLIC_URL', ['http:', 'https:']),
   LOG_LEVEL: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
   LOG_FORMAT: oneOf('LOG_FORMAT', ['json', 'pretty'] as const),
+  LOG_REQUEST_CONTEXT: oneOf('LOG_REQUEST_CONTEXT', ['auto', 'on', 'off'] as const, 'auto'),
   GIT_COMMIT: text(),
 
   DATABASE_URL: url('DATABASE_URL', ['postgres:', 'postgresql:']),

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { loadConfig } from '../config/app-config';
-import { pinoOptions } from './logging.module';
+import { pinoOptions, requestLogContextEnabled } from './logging.module';
 
 function capture(): { stream: Writable; lines: () => Array<Record<string, unknown>> } {
   const chunks: string[] = [];
@@ -62,5 +62,34 @@ describe('pinoOptions', () => {
         'api',
       ).transport,
     ).toBeUndefined();
+  });
+});
+
+describe('requestLogContextEnabled', () => {
+  const withSetting = (LOG_REQUEST_CONTEXT?: 'auto' | 'on' | 'off') => loadConfig({ LOG_REQUEST_CONTEXT });
+
+  it.each([
+    ['v20.20.2', [], false],
+    ['v22.23.3', [], false],
+    ['v22.23.3', ['--experimental-async-context-frame'], true],
+    ['v24.21.0', [], true],
+    ['v24.21.0', ['--no-async-context-frame'], false],
+    ['v26.1.0', ['--max-old-space-size=512'], true],
+  ])('auto on %s with %j is %s', (version, flags, expected) => {
+    expect(requestLogContextEnabled(withSetting(), { version, flags })).toBe(expected);
+    expect(requestLogContextEnabled(withSetting('auto'), { version, flags })).toBe(expected);
+  });
+
+  it('follows an explicit on or off on any runtime', () => {
+    for (const version of ['v20.20.2', 'v24.21.0']) {
+      expect(requestLogContextEnabled(withSetting('on'), { version, flags: [] })).toBe(true);
+      expect(requestLogContextEnabled(withSetting('off'), { version, flags: [] })).toBe(false);
+    }
+  });
+
+  it('rejects any other setting naming the variable', () => {
+    expect(() => loadConfig({ LOG_REQUEST_CONTEXT: 'yes' })).toThrow(
+      'LOG_REQUEST_CONTEXT must be one of auto|on|off, got "yes"',
+    );
   });
 });
