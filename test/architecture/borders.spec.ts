@@ -105,6 +105,14 @@ describe('module borders', () => {
     expect(offenders.map(rel)).toEqual([]);
   });
 
+  it('replies are hijacked only through hijackReply, which keeps the in-flight gauge right', () => {
+    const own = path.join(ROOT, 'apps/api/src/http/fastify-hooks.ts');
+    const offenders = [...sourceFiles('apps'), ...sourceFiles('libs')]
+      .filter((f) => f !== own)
+      .filter((f) => /\.hijack\(\)/.test(fs.readFileSync(f, 'utf8')));
+    expect(offenders.map(rel)).toEqual([]);
+  });
+
   it('the checks see the code they guard', () => {
     expect(sourceFiles('libs/engine/src').length).toBeGreaterThan(5);
     expect(importsOf(path.join(ROOT, 'apps/api/src/bootstrap.ts'))).toContain('@app/platform');

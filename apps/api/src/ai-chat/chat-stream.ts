@@ -37,9 +37,7 @@ export async function streamAnswer(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
-  reply.hijack();
-  const sse = new SseStream(reply.raw);
-  sse.open(reply.getHeaders());
+  const sse = SseStream.hijack(reply);
   const abort = new AbortController();
   sse.onClientGone(() => abort.abort());
   try {

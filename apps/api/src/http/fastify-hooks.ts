@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { API_SECURITY_HEADERS, securityHeaders } from './security-headers';
 import { RequestLogContext, httpRequestDuration, httpRequestsInFlight, inFlight } from '@app/platform';
 
@@ -15,6 +15,25 @@ export function genRequestId(req: IncomingMessage): string {
   const id = typeof header === 'string' && SAFE_REQUEST_ID.test(header) ? header : randomUUID();
   (req as IncomingMessage & RequestLogContext).id = id;
   return id;
+}
+
+/** Requests the in-flight gauge has counted up and not yet down. */
+const counted = new WeakSet<object>();
+
+function countDown(request: object): void {
+  if (counted.delete(request)) inFlight.count--;
+}
+
+/**
+ * Takes the response over from Fastify (server-sent events). A hijacked reply
+ * never reaches onResponse, so the in-flight gauge counts it down when its
+ * connection closes (or at once, if the client is already gone).
+ */
+export function hijackReply(reply: FastifyReply): void {
+  reply.hijack();
+  const request = reply.request;
+  if (reply.raw.destroyed) countDown(request);
+  else reply.raw.once('close', () => countDown(request));
 }
 
 const ROUTES = new WeakMap<FastifyInstance, Array<{ method: string; url: string }>>();
@@ -42,23 +61,18 @@ export function registerHttpHooks(
   httpRequestsInFlight();
   const docsHeaders = securityHeaders();
   const children = new Map<string, { observe(value: number): void }>();
-  const counted = new WeakSet<object>();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(request.url.startsWith('/docs') ? docsHeaders : API_SECURITY_HEADERS);
     void reply.header('x-request-id', request.id);
     (request.raw as IncomingMessage & RequestLogContext).routeTemplate = request.routeOptions.url;
     inFlight.count++;
     counted.add(request);
-    // A hijacked reply (server-sent events) never reaches onResponse: count it down when its socket closes.
-    reply.raw.once('close', () => {
-      if (counted.delete(request)) inFlight.count--;
-    });
     done();
   });
   if (bindLogContext) fastify.addHook('preHandler', (request, _reply, done) => bindLogContext(request.id, done));
   fastify.addHook('onResponse', (request, reply, done) => {
     // A hook before ours may answer (CORS preflight): only count down what we counted up.
-    if (counted.delete(request)) inFlight.count--;
+    countDown(request);
     const route = request.routeOptions.url;
     const status = reply.statusCode;
     // One histogram child per (method, route, status), looked up once: labelling by

@@ -1,4 +1,6 @@
 import type { ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
+import { hijackReply } from './fastify-hooks';
 
 /**
  * One server-sent event: `event:` and a single `data:` line of JSON (JSON text never holds a raw
@@ -29,6 +31,14 @@ export class SseStream {
     private readonly raw: ServerResponse,
     private readonly heartbeatMs = SSE_HEARTBEAT_MS,
   ) {}
+
+  /** Takes `reply` over from Fastify and opens the stream with the headers set on it so far. */
+  static hijack(reply: FastifyReply): SseStream {
+    hijackReply(reply);
+    const sse = new SseStream(reply.raw);
+    sse.open(reply.getHeaders());
+    return sse;
+  }
 
   /** Sends the headers (plus `headers`, e.g. X-Request-ID and the security headers). */
   open(headers: Record<string, string | number | string[] | undefined>): void {

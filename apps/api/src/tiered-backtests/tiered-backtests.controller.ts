@@ -179,18 +179,7 @@ export class TieredBacktestsController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     // A backtest that is not the caller's answers 404 as problem details, before the stream opens.
-    await streamBacktest(
-      () => {
-        reply.hijack();
-        const sse = new SseStream(reply.raw);
-        sse.open(reply.getHeaders());
-        return sse;
-      },
-      this.query,
-      this.events,
-      user.id,
-      id,
-    );
+    await streamBacktest(() => SseStream.hijack(reply), this.query, this.events, user.id, id);
   }
 
   @Delete(':id')
