@@ -1,3 +1,5 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { ApiOkResponse } from '@nestjs/swagger';
@@ -42,6 +44,14 @@ class ProbeController {
   @ApiOkResponse()
   echo(@Body() body: EchoDto): EchoDto {
     return body;
+  }
+
+  /** Answers after 300 ms: long enough for a client to give up first. */
+  @Get('slow')
+  @ApiOkResponse()
+  async slow(): Promise<{ done: true }> {
+    await sleep(300);
+    return { done: true };
   }
 
   @Get('boom')
@@ -210,6 +220,23 @@ describe('HTTP platform', () => {
     const body = expectProblem(res, 500, 'INTERNAL_ERROR');
     expect(res.body).not.toMatch(/secret_table|\/srv\/app|at \w+/);
     expect(body.detail).toMatch(/unexpected/i);
+  });
+
+  it('counts a request whose client gave up as 499 and out of flight', async () => {
+    await api.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = api.app.getHttpServer().address() as AddressInfo;
+    await new Promise<void>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/api/v1/probe/slow' });
+      req.on('error', () => resolve());
+      setTimeout(() => req.destroy(), 50);
+    });
+    await sleep(400); // the handler has answered into the closed connection by now
+    const metrics = (await api.inject('/metrics')).body;
+    expect(metrics).toMatch(
+      /^http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/probe\/slow",status_code="499"\} 1$/m,
+    );
+    expect(metrics).not.toMatch(/route="\/api\/v1\/probe\/slow",status_code="200"/);
+    expect(metrics).toMatch(/^http_requests_in_flight 1$/m);
   });
 
   it('counts requests by route template in /metrics', async () => {

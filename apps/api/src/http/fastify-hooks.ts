@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { API_SECURITY_HEADERS, securityHeaders } from './security-headers';
 import { RequestLogContext, httpRequestDuration, httpRequestsInFlight, inFlight } from '@app/platform';
 
 /** Probes and scrapes are polled every few seconds; an access line each would drown the log. */
 const UNLOGGED_ROUTES = new Set(['/health', '/health/ready', '/metrics']);
+
+/** The status recorded for a request whose client closed the connection before the answer. */
+export const CLIENT_CLOSED_REQUEST = 499;
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
@@ -17,23 +21,27 @@ export function genRequestId(req: IncomingMessage): string {
   return id;
 }
 
-/** Requests the in-flight gauge has counted up and not yet down. */
-const counted = new WeakSet<object>();
+/** The replies a connection has started and not yet finished (more than one only with pipelining). */
+const OPEN_REPLIES = Symbol('openReplies');
+type TrackedSocket = Socket & { [OPEN_REPLIES]?: Set<FastifyReply> };
 
-function countDown(request: object): void {
-  if (counted.delete(request)) inFlight.count--;
+/** Takes a reply out of the in-flight gauge, unless it was never in (answered before our hook) or is out already. */
+function leaveFlight(reply: FastifyReply): void {
+  if ((reply.request.raw.socket as TrackedSocket | null)?.[OPEN_REPLIES]?.delete(reply)) inFlight.count--;
 }
 
 /**
  * Takes the response over from Fastify (server-sent events). A hijacked reply
- * never reaches onResponse, so the in-flight gauge counts it down when its
- * connection closes (or at once, if the client is already gone).
+ * never reaches onResponse, nor is it aborted when its connection closes: the
+ * in-flight gauge counts it down when its response closes (or at once, if the
+ * client is already gone).
  */
 export function hijackReply(reply: FastifyReply): void {
   reply.hijack();
-  const request = reply.request;
-  if (reply.raw.destroyed) countDown(request);
-  else reply.raw.once('close', () => countDown(request));
+  const open = (reply.request.raw.socket as TrackedSocket | null)?.[OPEN_REPLIES];
+  if (!open?.delete(reply)) return;
+  if (reply.raw.destroyed) inFlight.count--;
+  else reply.raw.once('close', () => inFlight.count--);
 }
 
 const ROUTES = new WeakMap<FastifyInstance, Array<{ method: string; url: string }>>();
@@ -61,20 +69,13 @@ export function registerHttpHooks(
   httpRequestsInFlight();
   const docsHeaders = securityHeaders();
   const children = new Map<string, { observe(value: number): void }>();
-  fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.headers(request.url.startsWith('/docs') ? docsHeaders : API_SECURITY_HEADERS);
-    void reply.header('x-request-id', request.id);
-    (request.raw as IncomingMessage & RequestLogContext).routeTemplate = request.routeOptions.url;
-    inFlight.count++;
-    counted.add(request);
-    done();
-  });
-  if (bindLogContext) fastify.addHook('preHandler', (request, _reply, done) => bindLogContext(request.id, done));
-  fastify.addHook('onResponse', (request, reply, done) => {
-    // A hook before ours may answer (CORS preflight): only count down what we counted up.
-    countDown(request);
+
+  /** The histogram observation and access line of a reply that finished, or was abandoned by its client. */
+  const record = (reply: FastifyReply, aborted: boolean): void => {
+    const request = reply.request;
     const route = request.routeOptions.url;
-    const status = reply.statusCode;
+    // 499: the client closed the connection before the answer (nginx's convention).
+    const status = aborted ? CLIENT_CLOSED_REQUEST : reply.statusCode;
     // One histogram child per (method, route, status), looked up once: labelling by
     // object on every observation hashes the labels each time.
     const key = `${request.method} ${route ?? ''} ${status}`;
@@ -84,18 +85,53 @@ export function registerHttpHooks(
       children.set(key, child);
     }
     child.observe(reply.elapsedTime / 1000);
-    if (!UNLOGGED_ROUTES.has(route ?? '')) {
-      const line = {
-        method: request.method,
-        url: request.url,
-        route,
-        status,
-        durationMs: Math.round(reply.elapsedTime * 100) / 100,
-        userId: (request.raw as IncomingMessage & RequestLogContext).userId,
-      };
-      if (status >= 500) request.log.error(line, 'request completed');
-      else if (status >= 400) request.log.warn(line, 'request completed');
-      else request.log.info(line, 'request completed');
+    if (UNLOGGED_ROUTES.has(route ?? '')) return;
+    const line = {
+      method: request.method,
+      url: request.url,
+      route,
+      status,
+      durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      userId: (request.raw as IncomingMessage & RequestLogContext).userId,
+    };
+    if (aborted) request.log.info(line, 'request aborted by the client');
+    else if (status >= 500) request.log.error(line, 'request completed');
+    else if (status >= 400) request.log.warn(line, 'request completed');
+    else request.log.info(line, 'request completed');
+  };
+
+  const abandoned = new WeakSet<FastifyReply>();
+  // A client that goes away mid-request leaves a reply that never finishes: its
+  // connection's close takes it out of flight and logs it. One listener per
+  // connection, not per request.
+  fastify.server.on('connection', (socket: TrackedSocket) => {
+    socket.once('close', () => {
+      const open = socket[OPEN_REPLIES];
+      if (!open) return;
+      for (const reply of open) {
+        inFlight.count--;
+        abandoned.add(reply);
+        record(reply, true);
+      }
+      open.clear();
+    });
+  });
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(request.url.startsWith('/docs') ? docsHeaders : API_SECURITY_HEADERS);
+    void reply.header('x-request-id', request.id);
+    (request.raw as IncomingMessage & RequestLogContext).routeTemplate = request.routeOptions.url;
+    const socket = request.raw.socket as TrackedSocket;
+    (socket[OPEN_REPLIES] ??= new Set()).add(reply);
+    inFlight.count++;
+    done();
+  });
+  if (bindLogContext) fastify.addHook('preHandler', (request, _reply, done) => bindLogContext(request.id, done));
+  fastify.addHook('onResponse', (_request, reply, done) => {
+    // A hook before ours may answer (CORS preflight): recorded, but never counted in.
+    if (!abandoned.has(reply)) {
+      leaveFlight(reply);
+      record(reply, false);
     }
     done();
   });
