@@ -7,7 +7,7 @@ import { SMA_CROSS_BENCH } from './support/strategies';
 import { BENCH_DB, benchApiEnv, ensureDatabase } from './http.bench';
 import { START, writeKlines } from './market.bench';
 import { BenchLine } from './report';
-import { freePort, ROOT, rssMb, startProcess } from './support/processes';
+import { cpuSeconds, freePort, ROOT, rssMb, startProcess } from './support/processes';
 
 const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/9';
 const MINUTE = 60_000;
@@ -27,12 +27,6 @@ function cpuOf(name: string): number {
     }
   }
   return total;
-}
-
-/** User plus system CPU seconds a process has used (Linux /proc). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 const percentile = (sorted: number[], p: number) =>

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { applyMigrations, loadConfig } from '@app/platform';
 import { BenchLine } from './report';
-import { freePort, load, rssMb, ROOT, startProcess } from './support/processes';
+import { cpuSeconds, freePort, load, rssMb, ROOT, startProcess } from './support/processes';
 
 export const BENCH_DB = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/quant_bench';
 const ADMIN_DB = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -51,32 +51,50 @@ export function benchApiEnv(port: number, extra: Record<string, string> = {}): N
 /** Rounds of the api/bare comparison; each round loads both servers for SECONDS / 2. */
 const ROUNDS = 3;
 
-type Load = Awaited<ReturnType<typeof load>>;
+type Load = Awaited<ReturnType<typeof load>> & { cpuUsPerRequest: number };
+
+/** A load on `url` served by process `pid`, with the CPU time that process spent per request. */
+async function measuredLoad(
+  pid: number,
+  url: string,
+  seconds: number,
+  headers: Record<string, string> = {},
+): Promise<Load> {
+  const before = cpuSeconds(pid);
+  const result = await load(url, seconds, 64, headers);
+  return { ...result, cpuUsPerRequest: ((cpuSeconds(pid) - before) * 1e6) / Math.max(1, result.requests) };
+}
+
+interface Target {
+  pid: number;
+  url: string;
+  headers?: Record<string, string>;
+}
 
 /**
  * Bare Fastify and the API under the same load, in alternating rounds after a
  * warm-up of each: other work on this small machine then slows both sides of a
  * round alike. The ratio is the median of the rounds' ratios; the figures shown
- * are that round's. `apiHeaders` go to the API only.
+ * are that round's.
  */
-async function compare(
-  bareUrl: string,
-  apiUrl: string,
-  apiHeaders: Record<string, string> = {},
-): Promise<{ bare: Load; api: Load; ratio: number }> {
-  await load(bareUrl, 2);
-  await load(apiUrl, 2, 64, apiHeaders);
+async function compare(bare: Target, api: Target): Promise<{ bare: Load; api: Load; ratio: number }> {
+  await load(bare.url, 2);
+  await load(api.url, 2, 64, api.headers);
   const rounds: Array<{ bare: Load; api: Load; ratio: number }> = [];
   for (let i = 0; i < ROUNDS; i++) {
-    const bare = await load(bareUrl, SECONDS / 2);
-    const api = await load(apiUrl, SECONDS / 2, 64, apiHeaders);
-    rounds.push({ bare, api, ratio: api.rps / bare.rps });
+    const b = await measuredLoad(bare.pid, bare.url, SECONDS / 2);
+    const a = await measuredLoad(api.pid, api.url, SECONDS / 2, api.headers);
+    rounds.push({ bare: b, api: a, ratio: a.rps / b.rps });
   }
   rounds.sort((x, y) => x.ratio - y.ratio);
   const median = rounds[Math.floor(ROUNDS / 2)];
   // Errors in any round count, not only in the median one.
   return { ...median, api: { ...median.api, errors: rounds.reduce((n, r) => n + r.api.errors, 0) } };
 }
+
+/** "12,345 req/s (p99 2 ms, 23.4 µs CPU per request)" */
+const throughput = (l: Load, extra = '') =>
+  `req/s (p99 ${l.p99} ms, ${l.cpuUsPerRequest.toFixed(1)} µs CPU per request${extra})`;
 
 /**
  * The resident size of an API that serves nothing: sampled every second until it
@@ -121,15 +139,22 @@ export async function httpBench(): Promise<BenchLine[]> {
       ok: idle.mb < 150,
     });
 
-    const bareUrl = (pathname: string) => `http://127.0.0.1:${barePort}${pathname}`;
-    const apiUrl = (pathname: string) => `http://127.0.0.1:${apiPort}${pathname}`;
+    const bareAt = (pathname: string): Target => ({
+      pid: bare.child.pid!,
+      url: `http://127.0.0.1:${barePort}${pathname}`,
+    });
+    const apiAt = (pathname: string, headers?: Record<string, string>): Target => ({
+      pid: api.child.pid!,
+      url: `http://127.0.0.1:${apiPort}${pathname}`,
+      headers,
+    });
     for (const [label, pathname] of [
       ['/health', '/health'],
       ['/api/v1 unknown route (404 problem details)', '/api/v1/does-not-exist'],
     ] as const) {
-      const { bare: b, api: a, ratio } = await compare(bareUrl(pathname), apiUrl(pathname));
-      lines.push({ name: `bare fastify ${label}`, value: Math.round(b.rps), unit: `req/s (p99 ${b.p99} ms)` });
-      lines.push({ name: `api ${label}`, value: Math.round(a.rps), unit: `req/s (p99 ${a.p99} ms)` });
+      const { bare: b, api: a, ratio } = await compare(bareAt(pathname), apiAt(pathname));
+      lines.push({ name: `bare fastify ${label}`, value: Math.round(b.rps), unit: throughput(b) });
+      lines.push({ name: `api ${label}`, value: Math.round(a.rps), unit: throughput(a) });
       lines.push({
         name: `api/bare ratio ${label} (median of ${ROUNDS} alternating rounds)`,
         value: Number(ratio.toFixed(3)),
@@ -142,11 +167,11 @@ export async function httpBench(): Promise<BenchLine[]> {
     // An authenticated read (JWT verification, user status, throttle) against the bare /health.
     const token = await benchSession(apiPort);
     const auth = { authorization: `Bearer ${token}` };
-    const { api: a, ratio } = await compare(bareUrl('/health'), apiUrl('/api/v1/auth/me'), auth);
+    const { api: a, ratio } = await compare(bareAt('/health'), apiAt('/api/v1/auth/me', auth));
     lines.push({
       name: 'api GET /api/v1/auth/me (JWT + throttle)',
       value: Math.round(a.rps),
-      unit: `req/s (p99 ${a.p99} ms, ${a.errors} errors)`,
+      unit: throughput(a, `, ${a.errors} errors`),
     });
     lines.push({
       name: `api/bare ratio GET /api/v1/auth/me vs /health (median of ${ROUNDS} alternating rounds)`,

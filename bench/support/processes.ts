@@ -72,6 +72,12 @@ export function startProcess(script: string, args: string[], env: NodeJS.Process
   });
 }
 
+/** User plus system CPU seconds a process has used (Linux /proc). */
+export function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 export function rssMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
@@ -83,10 +89,11 @@ export async function load(
   seconds: number,
   connections = 64,
   headers: Record<string, string> = {},
-): Promise<{ rps: number; p99: number; errors: number }> {
+): Promise<{ rps: number; requests: number; p99: number; errors: number }> {
   const result = await autocannon({ url, connections, duration: seconds, pipelining: 1, headers });
   return {
     rps: result.requests.average,
+    requests: result.requests.total,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + (result.non2xx ?? 0),
   };
