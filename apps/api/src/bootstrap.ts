@@ -1,10 +1,11 @@
 import { DynamicModule, RequestMethod, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController } from 'fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppConfig, DatabaseUrl, createLogger, requestLogContextEnabled, runInRequestLogContext } from '@app/platform';
 import { ApiModule } from './api.module';
+import { ApiFastifyAdapter } from './http/api-fastify-adapter';
 import { genRequestId, registerHttpHooks } from './http/fastify-hooks';
 import { registerStreamingMultipart } from './http/multipart';
 import { setupSwagger } from './http/swagger';
@@ -24,7 +25,7 @@ export async function createApiApp(
   databaseUrl: DatabaseUrl,
   options: { extraModules?: Array<Type<unknown> | DynamicModule> } = {},
 ): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({
+  const adapter = new ApiFastifyAdapter({
     bodyLimit: config.env.BODY_LIMIT,
     trustProxy: config.env.TRUST_PROXY.length > 0 ? config.env.TRUST_PROXY : false,
     genReqId: genRequestId,

@@ -136,6 +136,11 @@ function fastifyProblem(err: unknown, requestId: string): ProblemDetails | undef
   return undefined;
 }
 
+/** The answer to a method and path no route serves. */
+export function routeNotFound(requestId: string): ProblemDetails {
+  return build(404, 'ROUTE_NOT_FOUND', 'No route matches this method and path.', requestId);
+}
+
 /**
  * Turns anything thrown into problem details. Only AppError messages and known
  * client errors are shown; anything else is a 500 with a generic message.
@@ -154,7 +159,7 @@ export function toProblem(err: unknown, requestId: string): ProblemDetails {
     }
     const status = err.getStatus();
     const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST');
-    if (status === 404) return build(404, 'ROUTE_NOT_FOUND', 'No route matches this method and path.', requestId);
+    if (status === 404) return routeNotFound(requestId);
     const body = err.getResponse();
     const message = typeof body === 'object' && body !== null && 'message' in body ? body.message : body;
     const detail = status >= 500 ? 'The service could not handle the request.' : String(message);
