@@ -9,7 +9,7 @@ import { RequestLogContext, httpRequestDuration, httpRequestsInFlight, inFlight 
 const UNLOGGED_ROUTES = new Set(['/health', '/health/ready', '/metrics']);
 
 /** The status recorded for a request whose client closed the connection before the answer. */
-export const CLIENT_CLOSED_REQUEST = 499;
+const CLIENT_CLOSED_REQUEST = 499;
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
@@ -25,9 +25,12 @@ export function genRequestId(req: IncomingMessage): string {
 const OPEN_REPLIES = Symbol('openReplies');
 type TrackedSocket = Socket & { [OPEN_REPLIES]?: Set<FastifyReply> };
 
-/** Takes a reply out of the in-flight gauge, unless it was never in (answered before our hook) or is out already. */
-function leaveFlight(reply: FastifyReply): void {
-  if ((reply.request.raw.socket as TrackedSocket | null)?.[OPEN_REPLIES]?.delete(reply)) inFlight.count--;
+/**
+ * Removes a reply from its connection's open replies; false when it was never
+ * there (answered before our hook) or is gone already.
+ */
+function closeOut(reply: FastifyReply): boolean {
+  return (reply.request.raw.socket as TrackedSocket | null)?.[OPEN_REPLIES]?.delete(reply) ?? false;
 }
 
 /**
@@ -38,8 +41,7 @@ function leaveFlight(reply: FastifyReply): void {
  */
 export function hijackReply(reply: FastifyReply): void {
   reply.hijack();
-  const open = (reply.request.raw.socket as TrackedSocket | null)?.[OPEN_REPLIES];
-  if (!open?.delete(reply)) return;
+  if (!closeOut(reply)) return;
   if (reply.raw.destroyed) inFlight.count--;
   else reply.raw.once('close', () => inFlight.count--);
 }
@@ -130,7 +132,7 @@ export function registerHttpHooks(
   fastify.addHook('onResponse', (_request, reply, done) => {
     // A hook before ours may answer (CORS preflight): recorded, but never counted in.
     if (!abandoned.has(reply)) {
-      leaveFlight(reply);
+      if (closeOut(reply)) inFlight.count--;
       record(reply, false);
     }
     done();

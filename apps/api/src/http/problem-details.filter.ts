@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PROBLEM_CONTENT_TYPE, routeNotFound, toProblem } from './problem-details';
+import { PROBLEM_CONTENT_TYPE, ProblemDetails, routeNotFound, toProblem } from './problem-details';
 
 /** The one place where errors become HTTP responses (RFC 9457 problem details). */
 @Catch()
@@ -27,13 +27,14 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, except
   const retryAfter = problem.retryAfterSeconds;
   if (typeof retryAfter === 'number') void reply.header('retry-after', String(Math.ceil(retryAfter)));
   if (problem.status === 503 && typeof retryAfter !== 'number') void reply.header('retry-after', '5');
+  send(reply, problem);
+}
+
+function send(reply: FastifyReply, problem: ProblemDetails): void {
   void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
 }
 
 /** Answers a request no route serves, without an exception on the way (see ApiFastifyAdapter). */
 export function sendRouteNotFound(request: FastifyRequest, reply: FastifyReply): void {
-  void reply
-    .status(404)
-    .header('content-type', PROBLEM_CONTENT_TYPE)
-    .send(routeNotFound(String(request.id)));
+  send(reply, routeNotFound(String(request.id)));
 }
