@@ -271,6 +271,8 @@ export const envSchema = z.object({
   LOG_LEVEL: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
   LOG_FORMAT: oneOf('LOG_FORMAT', ['json', 'pretty'] as const),
   LOG_REQUEST_CONTEXT: oneOf('LOG_REQUEST_CONTEXT', ['auto', 'on', 'off'] as const, 'auto'),
+  // Node's own; read to see whether AsyncLocalStorage runs on the async context frame.
+  NODE_OPTIONS: text(),
   GIT_COMMIT: text(),
 
   DATABASE_URL: url('DATABASE_URL', ['postgres:', 'postgresql:']),

@@ -66,24 +66,27 @@ describe('pinoOptions', () => {
 });
 
 describe('requestLogContextEnabled', () => {
-  const withSetting = (LOG_REQUEST_CONTEXT?: 'auto' | 'on' | 'off') => loadConfig({ LOG_REQUEST_CONTEXT });
+  const withSetting = (LOG_REQUEST_CONTEXT?: 'auto' | 'on' | 'off', NODE_OPTIONS?: string) =>
+    loadConfig({ LOG_REQUEST_CONTEXT, NODE_OPTIONS });
 
   it.each([
-    ['v20.20.2', [], false],
-    ['v22.23.3', [], false],
-    ['v22.23.3', ['--experimental-async-context-frame'], true],
-    ['v24.21.0', [], true],
-    ['v24.21.0', ['--no-async-context-frame'], false],
-    ['v26.1.0', ['--max-old-space-size=512'], true],
-  ])('auto on %s with %j is %s', (version, flags, expected) => {
-    expect(requestLogContextEnabled(withSetting(), { version, flags })).toBe(expected);
-    expect(requestLogContextEnabled(withSetting('auto'), { version, flags })).toBe(expected);
+    ['v20.20.2', [], undefined, false],
+    ['v22.23.3', [], undefined, false],
+    ['v22.23.3', ['--experimental-async-context-frame'], undefined, true],
+    ['v22.23.3', [], '--max-old-space-size=512 --experimental-async-context-frame', true],
+    ['v24.21.0', [], undefined, true],
+    ['v24.21.0', ['--no-async-context-frame'], undefined, false],
+    ['v24.21.0', [], '--no-async-context-frame', false],
+    ['v26.1.0', ['--max-old-space-size=512'], undefined, true],
+  ])('auto on %s with flags %j and NODE_OPTIONS %j is %s', (version, execArgv, nodeOptions, expected) => {
+    expect(requestLogContextEnabled(withSetting(undefined, nodeOptions), { version, execArgv })).toBe(expected);
+    expect(requestLogContextEnabled(withSetting('auto', nodeOptions), { version, execArgv })).toBe(expected);
   });
 
   it('follows an explicit on or off on any runtime', () => {
     for (const version of ['v20.20.2', 'v24.21.0']) {
-      expect(requestLogContextEnabled(withSetting('on'), { version, flags: [] })).toBe(true);
-      expect(requestLogContextEnabled(withSetting('off'), { version, flags: [] })).toBe(false);
+      expect(requestLogContextEnabled(withSetting('on'), { version, execArgv: [] })).toBe(true);
+      expect(requestLogContextEnabled(withSetting('off'), { version, execArgv: [] })).toBe(false);
     }
   });
 

@@ -54,18 +54,14 @@ export function createLogger(config: AppConfig, service: string): Logger {
  */
 export function requestLogContextEnabled(
   config: AppConfig,
-  runtime: { version: string; flags: readonly string[] } = currentRuntime(),
+  runtime: { version: string; execArgv: readonly string[] } = process,
 ): boolean {
   const setting = config.env.LOG_REQUEST_CONTEXT;
   if (setting !== 'auto') return setting === 'on';
+  const flags = [...runtime.execArgv, ...(config.env.NODE_OPTIONS ?? '').split(/\s+/)];
   const major = Number(/^v?(\d+)/.exec(runtime.version)?.[1] ?? 0);
-  if (major >= 24) return !runtime.flags.includes('--no-async-context-frame');
-  return major >= 22 && runtime.flags.includes('--experimental-async-context-frame');
-}
-
-function currentRuntime(): { version: string; flags: string[] } {
-  const fromEnv = (process.env.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
-  return { version: process.version, flags: [...process.execArgv, ...fromEnv] };
+  if (major >= 24) return !flags.includes('--no-async-context-frame');
+  return major >= 22 && flags.includes('--experimental-async-context-frame');
 }
 
 /**
