@@ -75,15 +75,23 @@ const signalSets = (n: number) =>
     exitShort: sparseSignals(n),
   });
 
+/** A random walk of up to `maxBars` bars (its length and seed), a set of signals for it, and what `rest` draws. */
+const barsCase = <T extends object>(maxBars: number, rest: fc.Arbitrary<T>) =>
+  fc
+    .integer({ min: 1, max: maxBars })
+    .chain((n) =>
+      fc
+        .tuple(fc.integer({ min: 1, max: 2 ** 31 - 1 }), signalSets(n), rest)
+        .map(([seed, signals, drawn]) => ({ n, seed, signals, ...drawn })),
+    );
+
 describe('runBars', () => {
   it('equals the plain per-bar loop: trades, equity, bars in position and progress reports', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 120 }).chain((n) =>
+        barsCase(
+          120,
           fc.record({
-            n: fc.constant(n),
-            seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
-            signals: signalSets(n),
             allowShort: fc.boolean(),
             reverseOnSignal: fc.boolean(),
             maxBarsInTrade: fc.option(fc.integer({ min: 1, max: 8 }), { nil: undefined }),
@@ -135,15 +143,7 @@ describe('runBars', () => {
     };
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 90 }).chain((n) =>
-          fc.record({
-            n: fc.constant(n),
-            seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
-            signals: signalSets(n),
-            offset: fc.integer({ min: 0, max: 7 }),
-            allowShort: fc.boolean(),
-          }),
-        ),
+        barsCase(90, fc.record({ offset: fc.integer({ min: 0, max: 7 }), allowShort: fc.boolean() })),
         (c) => {
           const candles = walk(c.n, c.seed);
           const p = simParams({ allowShort: c.allowShort, reverseOnSignal: true }, { feeRate: 0.001 });
