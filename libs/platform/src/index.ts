@@ -19,6 +19,7 @@ export * from './queue/queue-worker-host';
 export * from './queue/worker-heartbeat.service';
 export * from './logging/logging.module';
 export * from './metrics/metrics';
+export * from './metrics/series-histogram';
 export * from './metrics/metrics.module';
 export * from './redis/redis.module';
 export * from './health/platform-health.service';

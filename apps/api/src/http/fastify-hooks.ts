@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { API_SECURITY_HEADERS, securityHeaders } from './security-headers';
-import { RequestLogContext, httpRequestDuration, httpRequestsInFlight, inFlight } from '@app/platform';
+import { HistogramSeries, RequestLogContext, httpRequestDuration, httpRequestsInFlight, inFlight } from '@app/platform';
 
 /** Probes and scrapes are polled every few seconds; an access line each would drown the log. */
 const UNLOGGED_ROUTES = new Set(['/health', '/health/ready', '/metrics']);
@@ -70,23 +70,22 @@ export function registerHttpHooks(
   const duration = httpRequestDuration();
   httpRequestsInFlight();
   const docsHeaders = securityHeaders();
-  const children = new Map<string, { observe(value: number): void }>();
+  const series = new Map<string, HistogramSeries>();
 
   /** The histogram observation and access line of a reply that finished, or was abandoned by its client. */
   const record = (reply: FastifyReply, aborted: boolean): void => {
     const request = reply.request;
-    const route = request.routeOptions.url;
+    // Read in onRequest: Fastify builds a new routeOptions object on every read.
+    const route = (request.raw as IncomingMessage & RequestLogContext).routeTemplate;
     // 499: the client closed the connection before the answer (nginx's convention).
     const status = aborted ? CLIENT_CLOSED_REQUEST : reply.statusCode;
-    // One histogram child per (method, route, status), looked up once: labelling by
-    // object on every observation hashes the labels each time.
     const key = `${request.method} ${route ?? ''} ${status}`;
-    let child = children.get(key);
-    if (!child) {
-      child = duration.labels({ method: request.method, route: route ?? 'unmatched', status_code: String(status) });
-      children.set(key, child);
+    let observed = series.get(key);
+    if (!observed) {
+      observed = duration.labels({ method: request.method, route: route ?? 'unmatched', status_code: String(status) });
+      series.set(key, observed);
     }
-    child.observe(reply.elapsedTime / 1000);
+    observed.observe(reply.elapsedTime / 1000);
     if (UNLOGGED_ROUTES.has(route ?? '')) return;
     const line = {
       method: request.method,

@@ -1,15 +1,16 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, register } from 'prom-client';
+import { SeriesHistogram } from './series-histogram';
 
 /**
  * Metrics live in prom-client's default registry, which is process-wide. Two
  * app instances in one process (tests, the embedded API + worker) share them,
  * so each metric is created once and reused.
  */
-type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
+type AnyMetric = Counter<string> | Gauge<string> | Histogram<string> | SeriesHistogram<string>;
 
 /** The metric named `name`, created on first use; feature libraries define theirs with it too. */
 export function onceMetric<M extends AnyMetric>(name: string, create: () => M, registry: Registry = register): M {
-  return (registry.getSingleMetric(name) as M | undefined) ?? create();
+  return (registry.getSingleMetric(name) as unknown as M | undefined) ?? create();
 }
 const once = onceMetric;
 
@@ -24,7 +25,7 @@ export const httpRequestDuration = () =>
   once(
     'http_request_duration_seconds',
     () =>
-      new Histogram({
+      new SeriesHistogram({
         name: 'http_request_duration_seconds',
         help: 'HTTP request duration by method, route template and status code',
         labelNames: ['method', 'route', 'status_code'],
