@@ -21,16 +21,25 @@ export function genRequestId(req: IncomingMessage): string {
   return id;
 }
 
-/** The replies a connection has started and not yet finished (more than one only with pipelining). */
+/**
+ * The replies a connection has started and not yet finished: one, or more with
+ * pipelining. An array kept for the connection's life, not a Set: a Set hashes
+ * each new reply object, which costs V8 an identity hash on every request.
+ */
 const OPEN_REPLIES = Symbol('openReplies');
-type TrackedSocket = Socket & { [OPEN_REPLIES]?: Set<FastifyReply> };
+type TrackedSocket = Socket & { [OPEN_REPLIES]?: FastifyReply[] };
 
 /**
  * Removes a reply from its connection's open replies; false when it was never
  * there (answered before our hook) or is gone already.
  */
 function closeOut(reply: FastifyReply): boolean {
-  return (reply.request.raw.socket as TrackedSocket | null)?.[OPEN_REPLIES]?.delete(reply) ?? false;
+  const open = (reply.request.raw.socket as TrackedSocket | null)?.[OPEN_REPLIES];
+  const at = open?.indexOf(reply) ?? -1;
+  if (!open || at < 0) return false;
+  open[at] = open[open.length - 1];
+  open.pop();
+  return true;
 }
 
 /**
@@ -114,7 +123,7 @@ export function registerHttpHooks(
         abandoned.add(reply);
         record(reply, true);
       }
-      open.clear();
+      open.length = 0;
     });
   });
 
@@ -123,7 +132,7 @@ export function registerHttpHooks(
     void reply.header('x-request-id', request.id);
     (request.raw as IncomingMessage & RequestLogContext).routeTemplate = request.routeOptions.url;
     const socket = request.raw.socket as TrackedSocket;
-    (socket[OPEN_REPLIES] ??= new Set()).add(reply);
+    (socket[OPEN_REPLIES] ??= []).push(reply);
     inFlight.count++;
     done();
   });
