@@ -55,9 +55,9 @@ const ROUNDS = 5;
  * Load on each server before its measured rounds. After an idle period V8's
  * memory-reducing GC has dropped the transitions and inline-cache state of
  * hot object literals (Node's own `process.nextTick` among them), and the first
- * seconds of load run them through the runtime: the API then costs 30-60 %
- * more CPU per request for about 4 s. That transient is reported on its own;
- * the ratio is taken at steady state.
+ * seconds of load run them through the runtime: the API's first 4 s measured
+ * up to half as much CPU again per request as its steady state. That transient
+ * is reported on its own; the ratio is taken at steady state.
  */
 const WARM_UP_SECONDS = 10;
 const COLD_SECONDS = 4;
