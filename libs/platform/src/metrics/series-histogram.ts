@@ -45,7 +45,7 @@ export interface SeriesHistogramConfiguration<L extends string> {
  * per label set and observes into it, a bucket search and three additions.
  * prom-client's own histogram validates and hashes the labels and looks the
  * bucket up by its bound rendered as a string on every observation, even
- * through a labelled child; on `/health` that was a seventh of the request's CPU.
+ * through a labelled child. Replacing it took 5-9 % off the CPU of a `/health` request.
  *
  * Scraped like any prom-client metric: it registers itself and renders the
  * same `_bucket` (cumulative, with `le`), `_sum` and `_count` samples.
