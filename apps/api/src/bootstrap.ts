@@ -3,11 +3,20 @@ import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController } from 'fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
-import { AppConfig, DatabaseUrl, createLogger, requestLogContextEnabled, runInRequestLogContext } from '@app/platform';
+import {
+  AppConfig,
+  DatabaseUrl,
+  answerClientError,
+  createLogger,
+  requestLogContextEnabled,
+  runInRequestLogContext,
+} from '@app/platform';
 import { ApiModule } from './api.module';
 import { ApiFastifyAdapter } from './http/api-fastify-adapter';
 import { genRequestId, registerHttpHooks } from './http/fastify-hooks';
+import { jsonBodyParser } from './http/json-body';
 import { registerStreamingMultipart } from './http/multipart';
+import { sendFrameworkError } from './http/problem-details.filter';
 import { setupSwagger } from './http/swagger';
 import { createValidationPipe } from './http/validation';
 
@@ -15,6 +24,22 @@ export const API_PREFIX = 'api/v1';
 
 /** Routes served outside /api/v1: probes, metrics and the docs. */
 const UNPREFIXED = ['health', 'health/ready', 'health/detailed', 'metrics'];
+
+/**
+ * Bounds on how slowly a client may talk. Without them a connection that
+ * sends its headers or body a byte at a time holds a socket forever. The
+ * checks run every second, so a timeout fires within a second of its time.
+ * No bound on a request once it is received: an answer may take long (AI).
+ */
+function httpTimeouts(config: AppConfig) {
+  const requestTimeout = config.env.HTTP_REQUEST_TIMEOUT_MS;
+  const headersTimeout = Math.min(config.env.HTTP_HEADERS_TIMEOUT_MS, requestTimeout);
+  return {
+    requestTimeout,
+    keepAliveTimeout: config.env.HTTP_IDLE_TIMEOUT_MS,
+    http: { headersTimeout, requestTimeout, connectionsCheckingInterval: 1_000 },
+  };
+}
 
 /**
  * Builds the API application (not yet listening). `main.ts` and the end-to-end
@@ -36,6 +61,10 @@ export async function createApiApp(
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
+    ...httpTimeouts(config),
+    // Errors the router and Node's HTTP parser meet before any route runs, as problem details too.
+    frameworkErrors: sendFrameworkError,
+    clientErrorHandler: answerClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     ApiModule.forRoot(config, databaseUrl, options.extraModules),
@@ -66,6 +95,7 @@ export async function createApiApp(
   }
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED.map((path) => ({ path, method: RequestMethod.GET })) });
   app.useGlobalPipes(createValidationPipe());
+  app.useBodyParser('application/json', { bodyLimit: config.env.BODY_LIMIT }, jsonBodyParser(fastify));
   app.enableShutdownHooks();
   setupSwagger(app);
   return app;

@@ -11,7 +11,7 @@ runService({
   shutdownBudgetMs: (config) => config.env.SHUTDOWN_TIMEOUT_MS + 2_000,
   async start(config, db) {
     const app = await createApiApp(config, db.url);
-    await app.listen({ port: config.env.PORT, host: config.env.HOST });
+    await app.listen({ port: config.env.PORT, host: config.host });
     const base = config.env.PUBLIC_URL ?? `http://localhost:${config.env.PORT}`;
     const data = db.embedded ? `data in ${db.location} (embedded PostgreSQL)` : `database ${db.location}`;
     const workers = config.runWorkerInApi ? `; workers in-process on the ${config.queueBackend} queue` : '';

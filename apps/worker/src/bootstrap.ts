@@ -23,7 +23,7 @@ export async function startWorkerApp(
   app.useLogger(app.get(Logger));
   await app.init();
   const server = options.healthServer
-    ? await startHealthServer(config.env.WORKER_HEALTH_PORT, config.env.HOST ?? '0.0.0.0', {
+    ? await startHealthServer(config.env.WORKER_HEALTH_PORT, config.host, {
         pool: app.get(DatabasePool),
         queues: app.get(QueueStats),
         heartbeat: app.get(WorkerHeartbeat),

@@ -32,4 +32,6 @@ export * from './runtime/run-service';
 export * from './http/page-query.dto';
 export * from './runtime/embedded-secrets';
 export * from './http/list-cursor';
+export * from './http/edge-problem';
+export * from './http/input-bounds';
 export * from './security/safe-equal';

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { API_SECURITY_HEADERS } from './security-headers';
 import { PROBLEM_CONTENT_TYPE, ProblemDetails, routeNotFound, toProblem } from './problem-details';
 
 /** The one place where errors become HTTP responses (RFC 9457 problem details). */
@@ -32,6 +33,16 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, except
 
 function send(reply: FastifyReply, problem: ProblemDetails): void {
   void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+/**
+ * Answers what the router refuses before any hook runs (a malformed
+ * percent-encoding, a path parameter over the length limit), with the
+ * headers our onRequest hook gives every other answer.
+ */
+export function sendFrameworkError(error: Error, request: FastifyRequest, reply: FastifyReply): void {
+  void reply.headers(API_SECURITY_HEADERS).header('x-request-id', request.id);
+  send(reply, toProblem(error, String(request.id)));
 }
 
 /** Answers a request no route serves, without an exception on the way (see ApiFastifyAdapter). */

@@ -1,5 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { AppError, ErrorKind, FieldError } from '@app/platform';
+import { AppError, ErrorKind, FieldError, problemType } from '@app/platform';
+
+export { PROBLEM_CONTENT_TYPE, problemType } from '@app/platform';
 
 /** RFC 9457 problem details, as every error response of the API is shaped. */
 export interface ProblemDetails {
@@ -13,8 +15,6 @@ export interface ProblemDetails {
   errors?: FieldError[];
   [extension: string]: unknown;
 }
-
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 const STATUS_BY_KIND: Record<ErrorKind, number> = {
   invalid: 400,
@@ -74,6 +74,13 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; detail: stri
     detail: 'The Content-Length does not match the body.',
   },
   FST_ERR_CTP_INVALID_TYPE: { status: 400, code: 'BAD_REQUEST', detail: 'The Content-Type header is not valid.' },
+  // The router's own: the path is never echoed, it is what the client got wrong.
+  FST_ERR_BAD_URL: { status: 400, code: 'MALFORMED_URL', detail: 'The URL path has an invalid percent-encoding.' },
+  FST_ERR_MAX_PARAM_LENGTH: {
+    status: 414,
+    code: 'URI_TOO_LONG',
+    detail: 'A path parameter is longer than 200 characters.',
+  },
 };
 
 /** Connection-level failures of PostgreSQL or Redis: the client should retry later. */
@@ -96,10 +103,6 @@ export function isDependencyFailure(err: unknown, depth = 0): boolean {
   if (e.driverError?.code && UNAVAILABLE_PG_CODES.has(e.driverError.code)) return true;
   if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.some((re) => re.test(e.message!))) return true;
   return e.cause !== undefined && e.cause !== err && isDependencyFailure(e.cause, depth + 1);
-}
-
-export function problemType(code: string): string {
-  return `https://quant-backend.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`;
 }
 
 function titleFor(status: number): string {

@@ -23,6 +23,7 @@ import {
 } from '@app/market';
 import { AppConfig } from '@app/platform';
 import { ApiProblems } from '../http/api-problem.decorator';
+import { BAD_TEXT_MESSAGE, isStorableText } from '../http/text-input';
 import { CurrentUser, Roles } from '../auth/auth.decorators';
 import { uuidPipe } from '../auth/uuid.pipe';
 import { ImportListResponseDto, ImportResponseDto } from './market.dto';
@@ -61,6 +62,21 @@ export function mapImport(r: ImportRecord): ImportResponseDto {
 
 const FIELDS = ['exchange', 'symbol', 'timeframe', 'format'] as const;
 type Field = (typeof FIELDS)[number];
+
+/**
+ * The multipart parser's (@fastify/busboy's) errors for a body without a
+ * usable boundary or cut short: plain Errors without a code, known only by their messages.
+ */
+const MALFORMED_MULTIPART = new RegExp(
+  [
+    '^Multipart: Boundary not found',
+    '^Boundary required',
+    '^The needle cannot',
+    '^Unexpected end of multipart data',
+    'terminated early due to unexpected end of multipart data$',
+    '^Unsupported content type',
+  ].join('|'),
+);
 
 class UploadError extends AppError {
   constructor(message: string) {
@@ -119,7 +135,10 @@ export class MarketImportsController {
           if (!(FIELDS as readonly string[]).includes(part.fieldname)) {
             throw new MarketInputError([{ field: part.fieldname, message: 'is not a known field' }]);
           }
-          fields[part.fieldname as Field] = String(part.value);
+          const value = String(part.value);
+          if (!isStorableText(value))
+            throw new MarketInputError([{ field: part.fieldname, message: BAD_TEXT_MESSAGE }]);
+          fields[part.fieldname as Field] = value;
           continue;
         }
         if (record) throw new UploadError('Send one file per import.');
@@ -128,6 +147,9 @@ export class MarketImportsController {
     } catch (error) {
       if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw new ImportTooLargeError(limit);
       if ((error as { code?: string }).code?.startsWith('FST_')) throw new UploadError((error as Error).message);
+      if (error instanceof Error && MALFORMED_MULTIPART.test(error.message)) {
+        throw new UploadError(`The multipart body is malformed: ${error.message}.`);
+      }
       throw error;
     }
     if (!record) throw new MarketInputError([{ field: 'file', message: 'is required' }]);
@@ -139,6 +161,9 @@ export class MarketImportsController {
     fields: Partial<Record<Field, string>>,
     file: MultipartFile,
   ): Promise<ImportRecord> {
+    if (!isStorableText(file.filename) || !isStorableText(file.fieldname)) {
+      throw new MarketInputError([{ field: 'file', message: `name ${BAD_TEXT_MESSAGE}` }]);
+    }
     const missing = (['exchange', 'symbol'] as const).filter((f) => !fields[f]);
     if (missing.length > 0) {
       throw new MarketInputError(missing.map((field) => ({ field, message: 'is required (send it before the file)' })));

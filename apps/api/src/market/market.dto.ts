@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IMPORT_FORMATS, type ImportFormat } from '@app/market';
-import { TIME_DOC, toEpochMs } from '../http/time-input';
+import { IsTimeInput, TIME_DOC } from '../http/time-input';
 
 export class InstrumentQueryDto {
   @ApiPropertyOptional({ example: 'binance' })
@@ -39,16 +39,12 @@ export class SymbolQueryDto {
 export class RangeQueryDto extends SymbolQueryDto {
   @ApiPropertyOptional({ description: `inclusive start; ${TIME_DOC}`, example: '2024-01-01T00:00:00Z' })
   @IsOptional()
-  @Transform(toEpochMs)
-  @IsInt({ message: `from must be ${TIME_DOC}` })
-  @Min(0)
+  @IsTimeInput('from')
   from?: number;
 
   @ApiPropertyOptional({ description: `exclusive end; ${TIME_DOC}`, example: 1704153600000 })
   @IsOptional()
-  @Transform(toEpochMs)
-  @IsInt({ message: `to must be ${TIME_DOC}` })
-  @Min(1)
+  @IsTimeInput('to', 1)
   to?: number;
 }
 

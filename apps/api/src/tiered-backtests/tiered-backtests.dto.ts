@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import {
   IsIn,
   IsInt,
@@ -14,7 +14,7 @@ import {
   Min,
 } from 'class-validator';
 import type { Precision } from '@app/engine';
-import { PageQueryDto } from '@app/platform';
+import { INT4_MAX, PageQueryDto } from '@app/platform';
 import {
   BACKTEST_STATUSES,
   BacktestRecord,
@@ -22,7 +22,7 @@ import {
   BacktestStatus,
   PRECISIONS,
 } from '@app/tiered-backtests';
-import { TIME_DOC, toEpochMs } from '../http/time-input';
+import { IsTimeInput, TIME_DOC } from '../http/time-input';
 
 const TIMEFRAME = /^[1-9]\d{0,3}[smhdw]$/;
 const FINITE = { allowNaN: false, allowInfinity: false };
@@ -33,10 +33,11 @@ export class CreateBacktestDto {
   @IsUUID()
   strategyId!: string;
 
-  @ApiPropertyOptional({ minimum: 1, description: 'Strategy version; the latest when absent' })
+  @ApiPropertyOptional({ minimum: 1, maximum: INT4_MAX, description: 'Strategy version; the latest when absent' })
   @IsOptional()
   @IsInt()
   @Min(1)
+  @Max(INT4_MAX)
   version?: number;
 
   @ApiProperty({ example: 'binance' })
@@ -54,15 +55,11 @@ export class CreateBacktestDto {
   timeframe!: string;
 
   @ApiProperty({ description: `inclusive start; ${TIME_DOC}`, example: '2024-01-01T00:00:00Z' })
-  @Transform(toEpochMs)
-  @IsInt({ message: `from must be ${TIME_DOC}` })
-  @Min(0)
+  @IsTimeInput('from')
   from!: number;
 
   @ApiProperty({ description: `exclusive end; ${TIME_DOC}`, example: '2024-03-01T00:00:00Z' })
-  @Transform(toEpochMs)
-  @IsInt({ message: `to must be ${TIME_DOC}` })
-  @Min(1)
+  @IsTimeInput('to', 1)
   to!: number;
 
   @ApiProperty({ example: 10_000, minimum: 0, exclusiveMinimum: true, maximum: 1e12 })

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsDate, IsOptional, IsString, MaxDate, MaxLength, MinDate, MinLength } from 'class-validator';
+import { MAX_TIME_MS, MIN_TIME_MS, TIME_RANGE_DOC } from '@app/platform';
 import { ApiKeyRecord } from '../api-key.repository';
 
 export class CreateApiKeyDto {
@@ -14,6 +15,8 @@ export class CreateApiKeyDto {
   @IsOptional()
   @Type(() => Date)
   @IsDate()
+  @MinDate(new Date(MIN_TIME_MS), { message: `expiresAt must be ${TIME_RANGE_DOC}` })
+  @MaxDate(new Date(MAX_TIME_MS), { message: `expiresAt must be ${TIME_RANGE_DOC}` })
   expiresAt?: Date;
 }
 

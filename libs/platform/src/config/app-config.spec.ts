@@ -17,6 +17,13 @@ describe('loadConfig', () => {
     expect(config.logFormat).toBe('pretty');
   });
 
+  it('listens on loopback in embedded mode unless HOST says otherwise, on every interface with a database', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ DATABASE_URL: 'postgresql://db/app' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ DATABASE_URL: 'postgresql://db/app', HOST: '10.0.0.5' }).host).toBe('10.0.0.5');
+  });
+
   it.each([
     [{ PORT: 'abc' }, 'PORT must be an integer 1-65535, got "abc"'],
     [{ PORT: '70000' }, 'PORT must be an integer 1-65535, got "70000"'],

@@ -38,6 +38,12 @@ export class AppConfig {
   /** Run BullMQ workers inside the API process (default in embedded mode). */
   readonly runWorkerInApi: boolean;
   readonly dataDir: string;
+  /**
+   * The interface the API listens on: HOST, else loopback in embedded mode,
+   * whose admin account is freshly generated and must not face the network
+   * before its owner has seen it; every interface with an external database.
+   */
+  readonly host: string;
 
   constructor(env: Env) {
     this.env = env;
@@ -47,6 +53,7 @@ export class AppConfig {
     this.logFormat = env.LOG_FORMAT ?? (this.isProduction ? 'json' : 'pretty');
     this.runWorkerInApi = env.RUN_WORKER_IN_API ?? this.runMode === 'embedded';
     this.dataDir = path.resolve(env.DATA_DIR ?? './.data');
+    this.host = env.HOST ?? (this.runMode === 'embedded' ? '127.0.0.1' : '0.0.0.0');
   }
 
   /** Builds a copy with some variables replaced (tests use it). */

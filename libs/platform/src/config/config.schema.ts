@@ -265,7 +265,8 @@ export function redactUrl(raw: string): string {
 
 export const envSchema = z.object({
   NODE_ENV: oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development'),
-  HOST: text('0.0.0.0'),
+  // Unset: 127.0.0.1 in embedded mode, 0.0.0.0 with DATABASE_URL (AppConfig.host).
+  HOST: text(),
   PORT: int('PORT', 1, 65535, 3000),
   PUBLIC_URL: url('PUBLIC_URL', ['http:', 'https:']),
   LOG_LEVEL: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
@@ -295,6 +296,9 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int('SHUTDOWN_TIMEOUT_MS', 0, 600_000, 8_000),
   DEPENDENCY_TIMEOUT_MS: int('DEPENDENCY_TIMEOUT_MS', 100, 60_000, 2_000),
   BODY_LIMIT: byteSize('BODY_LIMIT', 1024 * 1024),
+  HTTP_HEADERS_TIMEOUT_MS: int('HTTP_HEADERS_TIMEOUT_MS', 1_000, 600_000, 10_000),
+  HTTP_REQUEST_TIMEOUT_MS: int('HTTP_REQUEST_TIMEOUT_MS', 1_000, 3_600_000, 120_000),
+  HTTP_IDLE_TIMEOUT_MS: int('HTTP_IDLE_TIMEOUT_MS', 1_000, 600_000, 72_000),
   CORS_ORIGINS: list([]),
   TRUST_PROXY: list([]),
 
