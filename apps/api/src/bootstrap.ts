@@ -66,7 +66,8 @@ export async function createApiApp(
   }
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED.map((path) => ({ path, method: RequestMethod.GET })) });
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): Nest would start closing on the signal itself, ahead of the
+  // HTTP drain that main.ts runs first (see runService and drainHttp).
   setupSwagger(app);
   return app;
 }

@@ -33,3 +33,4 @@ export * from './http/page-query.dto';
 export * from './runtime/embedded-secrets';
 export * from './http/list-cursor';
 export * from './security/safe-equal';
+export * from './database/pg-client-errors';
