@@ -34,3 +34,4 @@ export * from './runtime/embedded-secrets';
 export * from './http/list-cursor';
 export * from './security/safe-equal';
 export * from './database/pg-client-errors';
+export * from './logging/safe-error';

@@ -146,7 +146,9 @@ export function registerHttpHooks(
       userId: (request.raw as IncomingMessage & RequestLogContext).userId,
     };
     if (aborted) request.log.info(line, 'request aborted by the client');
-    else if (status >= 500) request.log.error(line, 'request completed');
+    // 500 is a fault; 502-504 are named dependency states, already warned about by the problem line.
+    else if (status === 500) request.log.error(line, 'request completed');
+    else if (status > 500) request.log.warn(line, 'request completed');
     else if (status >= 400) request.log.warn(line, 'request completed');
     else request.log.info(line, 'request completed');
   };
