@@ -96,7 +96,8 @@ export async function createApiApp(
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED.map((path) => ({ path, method: RequestMethod.GET })) });
   app.useGlobalPipes(createValidationPipe());
   app.useBodyParser('application/json', { bodyLimit: config.env.BODY_LIMIT }, jsonBodyParser(fastify));
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): Nest would start closing on the signal itself, ahead of the
+  // HTTP drain that main.ts runs first (see runService and drainHttp).
   setupSwagger(app);
   return app;
 }

@@ -1,6 +1,9 @@
 import 'reflect-metadata';
 import { runService } from '@app/platform';
 import { createApiApp } from './bootstrap';
+import { drainHttp } from './http/http-drain';
+
+const CLOSE_RESERVE_MS = 1_000;
 
 /**
  * The API process. Embedded mode (no DATABASE_URL): PostgreSQL starts in
@@ -9,7 +12,7 @@ import { createApiApp } from './bootstrap';
 runService({
   name: 'api',
   shutdownBudgetMs: (config) => config.env.SHUTDOWN_TIMEOUT_MS + 2_000,
-  async start(config, db) {
+  async start(config, db, say) {
     const app = await createApiApp(config, db.url);
     await app.listen({ port: config.env.PORT, host: config.host });
     const base = config.env.PUBLIC_URL ?? `http://localhost:${config.env.PORT}`;
@@ -17,7 +20,11 @@ runService({
     const workers = config.runWorkerInApi ? `; workers in-process on the ${config.queueBackend} queue` : '';
     return {
       readyMessage: `API ${base}/api/v1, docs ${base}/docs, ${data}${workers}`,
-      stop: () => app.close(),
+      async stop(stopBy) {
+        // Closing the app (workers, queues, pools) gets what the drain leaves of the time, at least a second.
+        await drainHttp(app, stopBy - CLOSE_RESERVE_MS, say);
+        await app.close();
+      },
     };
   },
 });

@@ -35,3 +35,5 @@ export * from './http/list-cursor';
 export * from './http/edge-problem';
 export * from './http/input-bounds';
 export * from './security/safe-equal';
+export * from './database/pg-client-errors';
+export * from './logging/safe-error';

@@ -9,6 +9,8 @@ export interface SpawnedApp {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Resolves when the process exits by itself. */
   exited(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends `signal` to the whole process group (see `SpawnOptions.processGroup`), as Ctrl-C does. */
+  signalGroup(signal: NodeJS.Signals): void;
   /** Sends `signal` and resolves with the exit code (or signal) once the process is gone. */
   stop(
     signal?: NodeJS.Signals,
@@ -16,12 +18,22 @@ export interface SpawnedApp {
   ): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
 }
 
+export interface SpawnOptions {
+  /**
+   * Leader of its own process group, as a shell runs a foreground command: then
+   * `signalGroup` reaches the process and every child it did not move elsewhere,
+   * as Ctrl-C in a terminal does.
+   */
+  processGroup?: boolean;
+}
+
 /** Runs a built entry point (`dist/...`) as a real process, as ops would. */
-export function spawnBuilt(entry: string, env: NodeJS.ProcessEnv): SpawnedApp {
+export function spawnBuilt(entry: string, env: NodeJS.ProcessEnv, options: SpawnOptions = {}): SpawnedApp {
   const child = spawn(process.execPath, [path.join(REPO_ROOT, entry)], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.processGroup === true,
   });
   let out = '';
   const listeners = new Set<() => void>();
@@ -89,5 +101,10 @@ export function spawnBuilt(entry: string, env: NodeJS.ProcessEnv): SpawnedApp {
       });
     });
 
-  return { child, output: () => out, waitFor, stop, exited };
+  const signalGroup = (signal: NodeJS.Signals) => {
+    if (!options.processGroup) throw new Error('signalGroup needs spawnBuilt(..., { processGroup: true })');
+    if (!exit) process.kill(-child.pid!, signal);
+  };
+
+  return { child, output: () => out, waitFor, stop, exited, signalGroup };
 }

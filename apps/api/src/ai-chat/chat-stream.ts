@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AiChatService, ChatEvent, PendingAnswer } from '@app/ai-chat';
 import { toProblem } from '../http/problem-details';
+import { logProblem } from '../http/problem-details.filter';
 import { mapMessage, mapProposalSummary } from './ai-chat.dto';
 import { SseStream } from '../http/sse-stream';
 
@@ -50,9 +51,7 @@ export async function streamAnswer(
     sse.send('done', { messageId: message.id, usage: message.usage, message });
   } catch (err) {
     const problem = toProblem(err, String(request.id));
-    if (problem.status >= 500) {
-      logger.error({ err, requestId: request.id, code: problem.code }, 'AI chat stream failed');
-    }
+    logProblem(logger, err, problem, String(request.id), 'AI chat stream failed');
     sse.send('error', problem);
   } finally {
     sse.close();

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { API_SECURITY_HEADERS, securityHeaders } from './security-headers';
+import { PROBLEM_CONTENT_TYPE, shuttingDown } from './problem-details';
 import { HistogramSeries, RequestLogContext, httpRequestDuration, httpRequestsInFlight, inFlight } from '@app/platform';
 
 /** Probes and scrapes are polled every few seconds; an access line each would drown the log. */
@@ -51,8 +52,48 @@ function closeOut(reply: FastifyReply): boolean {
 export function hijackReply(reply: FastifyReply): void {
   reply.hijack();
   if (!closeOut(reply)) return;
-  if (reply.raw.destroyed) inFlight.count--;
-  else reply.raw.once('close', () => inFlight.count--);
+  if (reply.raw.destroyed) {
+    inFlight.count--;
+    return;
+  }
+  openStreams.add(reply.raw);
+  reply.raw.once('close', () => {
+    inFlight.count--;
+    openStreams.delete(reply.raw);
+  });
+}
+
+/** Hijacked responses still open (event streams): a drain ends them rather than waiting for them. */
+const openStreams = new Set<ServerResponse>();
+
+/**
+ * Shutdown's view of the HTTP layer. Once `draining`, every new request, on a
+ * new connection or a kept-alive one, is answered 503 `SHUTTING_DOWN` with
+ * `Connection: close` before any other work, while the server keeps listening,
+ * so a client that connects during the drain gets an answer it can retry
+ * elsewhere instead of a reset connection.
+ */
+export const httpDrain = {
+  draining: false,
+  /** Requests admitted before the drain and not yet answered, event streams excluded. */
+  pending(): number {
+    return inFlight.count - openStreams.size;
+  },
+  /** Ends every open event stream: a stream never finishes by itself. */
+  endStreams(): number {
+    const streams = [...openStreams];
+    for (const raw of streams) raw.end();
+    return streams.length;
+  },
+};
+
+function answerShuttingDown(request: { id: string }, reply: FastifyReply): void {
+  void reply
+    .code(503)
+    .header('connection', 'close')
+    .header('retry-after', '1')
+    .header('content-type', PROBLEM_CONTENT_TYPE)
+    .send(shuttingDown(String(request.id)));
 }
 
 const ROUTES = new WeakMap<FastifyInstance, Array<{ method: string; url: string }>>();
@@ -105,7 +146,9 @@ export function registerHttpHooks(
       userId: (request.raw as IncomingMessage & RequestLogContext).userId,
     };
     if (aborted) request.log.info(line, 'request aborted by the client');
-    else if (status >= 500) request.log.error(line, 'request completed');
+    // 500 is a fault; 502-504 are named dependency states, already warned about by the problem line.
+    else if (status === 500) request.log.error(line, 'request completed');
+    else if (status > 500) request.log.warn(line, 'request completed');
     else if (status >= 400) request.log.warn(line, 'request completed');
     else request.log.info(line, 'request completed');
   };
@@ -131,6 +174,8 @@ export function registerHttpHooks(
     void reply.headers(request.url.startsWith('/docs') ? docsHeaders : API_SECURITY_HEADERS);
     void reply.header('x-request-id', request.id);
     (request.raw as IncomingMessage & RequestLogContext).routeTemplate = request.routeOptions.url;
+    // Never counted in flight: the drain waits only for requests admitted before it.
+    if (httpDrain.draining) return answerShuttingDown(request, reply);
     const socket = request.raw.socket as TrackedSocket;
     (socket[OPEN_REPLIES] ??= []).push(reply);
     inFlight.count++;

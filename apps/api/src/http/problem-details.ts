@@ -144,6 +144,13 @@ export function routeNotFound(requestId: string): ProblemDetails {
   return build(404, 'ROUTE_NOT_FOUND', 'No route matches this method and path.', requestId);
 }
 
+/** The answer to a request that arrives while the API drains for shutdown. */
+export function shuttingDown(requestId: string): ProblemDetails {
+  return build(503, 'SHUTTING_DOWN', 'This instance is shutting down; retry the request.', requestId, {
+    retryAfterSeconds: 1,
+  });
+}
+
 /**
  * Turns anything thrown into problem details. Only AppError messages and known
  * client errors are shown; anything else is a 500 with a generic message.

@@ -215,7 +215,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       '-c',
       'fsync=on',
     ],
-    { ...ids, env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'ignore', 'pipe'] },
+    // Its own process group: Ctrl-C signals the terminal's whole foreground group, and
+    // PostgreSQL would shut down under the app's open connections before the app drained.
+    // The app stops it itself, last (see runService).
+    { ...ids, env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
   const url = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${options.database}`;
   await waitUntilReady(child, port, password);

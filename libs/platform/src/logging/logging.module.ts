@@ -4,6 +4,7 @@ import pino, { Logger, LoggerOptions } from 'pino';
 import { AppConfig } from '../config/app-config';
 import { stdoutLines } from './line-destination';
 import { redactSecrets } from './redact';
+import { errSerializer } from './safe-error';
 
 /** Fields the HTTP layer attaches to the raw request for the logger. */
 export interface RequestLogContext {
@@ -25,6 +26,8 @@ export function pinoOptions(config: AppConfig, service: string): LoggerOptions {
         : undefined,
     // Secrets are removed from every line and every child's bindings (see redactSecrets).
     formatters: { log: redactSecrets, bindings: redactSecrets },
+    // A failed query's values never reach a line (see serializeError).
+    serializers: { err: errSerializer },
     base: { service },
     messageKey: 'msg',
   };

@@ -43,11 +43,19 @@ describe('redactSecrets', () => {
     expect(out.other).toBe(input.other);
   });
 
-  it('leaves errors, dates and buffers to the serializers', () => {
-    const err = Object.assign(new Error('boom'), { token: 'x' });
-    const at = new Date(0);
-    const input = { err, at, buf: Buffer.from('a') };
+  it('leaves dates and buffers to pino', () => {
+    const input = { at: new Date(0), buf: Buffer.from('a') };
     expect(redactSecrets(input)).toBe(input);
+  });
+
+  it('turns errors under any other key than err into their safe shape, without their properties', () => {
+    const err = Object.assign(new Error('boom'), { token: 'x', parameters: ['sealed'] });
+    const out = redactSecrets({ err, error: err, nested: { detail: [err] } }) as unknown as Record<string, any>;
+    expect(out.err).toBe(err);
+    for (const safe of [out.error, out.nested.detail[0]]) {
+      expect(safe).toMatchObject({ type: 'Error', message: 'boom' });
+      expect(JSON.stringify(safe)).not.toMatch(/sealed|token/);
+    }
   });
 
   it('keeps an undefined secret undefined (pino leaves it out)', () => {
