@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { SHARED_DATA_DIR, TEST_REDIS_URL, uniquePrefix } from '@app/testing';
+import { fixturePath, TEST_REDIS_URL, uniquePrefix } from '@app/testing';
 import { createTestApi, TestApi } from '../support/test-app';
 import { JWT_SECRET, bearer, expectProblem, register, registerAdmin } from '../auth/auth-helpers';
 
@@ -23,9 +22,9 @@ function multipart(fields: Record<string, string>, file: { name: string; content
 }
 
 const exchange = `e2e${uniquePrefix('m').slice(-6)}`;
-const btcJson = readFileSync(join(SHARED_DATA_DIR, 'UNITTEST_BTC-1m.json'));
+const btcJson = readFileSync(fixturePath('UNITTEST_BTC-1m.json'));
 const btcRows: number[][] = JSON.parse(btcJson.toString('utf8'));
-const xrpJson = readFileSync(join(SHARED_DATA_DIR, 'XRP_ETH-trades.json'));
+const xrpJson = readFileSync(fixturePath('XRP_ETH-trades.json'));
 const xrpRows: Array<[number, string, null, string, number, number, number]> = JSON.parse(xrpJson.toString('utf8'));
 
 /** Independent OHLCV aggregation with plain objects, to check the server's typed-array path. */
@@ -182,13 +181,13 @@ describe('market data', () => {
     const eth = await importFile(
       { exchange, symbol: 'ETH/USDT' },
       'ETH_USDT-trades-2023.csv',
-      readFileSync(join(SHARED_DATA_DIR, 'ETH_USDT-trades-2023.csv')),
+      readFileSync(fixturePath('ETH_USDT-trades-2023.csv')),
     );
     expect(eth).toMatchObject({ format: 'csv-trades', inserted: 1_000, rejected: 0 });
     const eur = await importFile(
       { exchange, symbol: 'EUR/USD' },
       'EURUSD-1h.csv',
-      readFileSync(join(SHARED_DATA_DIR, 'EURUSD-1h.csv')),
+      readFileSync(fixturePath('EURUSD-1h.csv')),
     );
     expect(eur).toMatchObject({ format: 'csv-candles', timeframe: '1h', inserted: 5_000, rejected: 0 });
     const kline = btcRows

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { InstrumentRepository, MarketIngest } from '@app/market';
 import { candleRows, generateSyntheticMarket } from '@app/market/demo/synthetic';
-import { SHARED_DATA_DIR } from '@app/testing';
+import { fixturePath } from '@app/testing';
 import { login, register, Session, uniqueEmail } from '../auth/auth-helpers';
 import type { TestApi } from './test-app';
 
@@ -15,13 +14,13 @@ export async function userWithTier(api: TestApi, tier: 'basic' | 'pro' | 'elite'
   return login(api, email);
 }
 
-/** The real XRP/ETH prints of ../shared/data (2019-10-11 00:00 to 10-13 11:19 UTC), stored as trades only. */
+/** The real XRP/ETH prints of test/fixtures (2019-10-11 00:00 to 10-13 11:19 UTC), stored as trades only. */
 export async function storeXrpTrades(
   api: TestApi,
   exchange: string,
 ): Promise<{ first: number; last: number; count: number }> {
   const rows: Array<[number, string, null, string, number, number, number]> = JSON.parse(
-    readFileSync(join(SHARED_DATA_DIR, 'XRP_ETH-trades.json'), 'utf8'),
+    readFileSync(fixturePath('XRP_ETH-trades.json'), 'utf8'),
   );
   const instrument = await api.app
     .get(InstrumentRepository)
@@ -33,14 +32,14 @@ export async function storeXrpTrades(
   return { first: rows[0][0], last: rows[rows.length - 1][0], count: rows.length };
 }
 
-/** The first `count` real 1m candles of ../shared/data/UNITTEST_BTC-1m.json (with their gaps); returns the rows. */
+/** The first `count` real 1m candles of test/fixtures/UNITTEST_BTC-1m.json (with their gaps); returns the rows. */
 export async function storeBtcCandles(
   api: TestApi,
   exchange: string,
   symbol: string,
   count: number,
 ): Promise<number[][]> {
-  const rows: number[][] = JSON.parse(readFileSync(join(SHARED_DATA_DIR, 'UNITTEST_BTC-1m.json'), 'utf8'));
+  const rows: number[][] = JSON.parse(readFileSync(fixturePath('UNITTEST_BTC-1m.json'), 'utf8'));
   const [base, quote] = symbol.split('/');
   const instrument = await api.app.get(InstrumentRepository).ensure({ exchange, symbol, base, quote });
   await api.app.get(MarketIngest).storeCandles(

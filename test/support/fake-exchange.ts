@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as path from 'node:path';
-import { SHARED_DATA_DIR } from '@app/testing';
+import { fixturePath } from '@app/testing';
 
 /**
  * A local stand-in for Binance's spot REST API, answering exactly the requests ccxt's `binance`
@@ -17,9 +16,9 @@ import { SHARED_DATA_DIR } from '@app/testing';
  */
 
 const MINUTE = 60_000;
-const CANDLES: number[][] = JSON.parse(fs.readFileSync(path.join(SHARED_DATA_DIR, 'UNITTEST_BTC-1m.json'), 'utf8'));
+const CANDLES: number[][] = JSON.parse(fs.readFileSync(fixturePath('UNITTEST_BTC-1m.json'), 'utf8'));
 const TRADES: Array<[number, string, null, string, number, number, number]> = JSON.parse(
-  fs.readFileSync(path.join(SHARED_DATA_DIR, 'XRP_ETH-trades.json'), 'utf8'),
+  fs.readFileSync(fixturePath('XRP_ETH-trades.json'), 'utf8'),
 );
 
 /** One bar as Binance spells it: `[openTime, open, high, low, close, volume]` with 8-decimal strings. */

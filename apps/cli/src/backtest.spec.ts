@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './backtest';
+import { fixturePath } from '@app/testing';
 
-const DATA = join(__dirname, '../../../../shared/data');
 const dir = mkdtempSync(join(tmpdir(), 'backtest-cli-'));
 
 function file(name: string, content: unknown): string {
@@ -56,8 +56,8 @@ function failsWith(run: Run, text: string): void {
 }
 
 describe('backtest CLI', () => {
-  const btc = join(DATA, 'UNITTEST_BTC-1m.json');
-  const xrp = join(DATA, 'XRP_ETH-trades.json');
+  const btc = fixturePath('UNITTEST_BTC-1m.json');
+  const xrp = fixturePath('XRP_ETH-trades.json');
 
   it('runs a kline backtest on a JSON candle file and prints the result', () => {
     const result = ok(cli('--strategy', strategy, '--candles', btc));
@@ -107,17 +107,17 @@ describe('backtest CLI', () => {
     expect(result.trades.some((t) => t.partialFills > 0)).toBe(true);
   });
 
-  it('reads the CSV candle files of the shared data', () => {
-    expect(ok(cli('--strategy', strategy, '--candles', join(DATA, 'EURUSD-1h.csv'))).equity.time).toHaveLength(5000);
+  it('reads the CSV candle files of the fixtures', () => {
+    expect(ok(cli('--strategy', strategy, '--candles', fixturePath('EURUSD-1h.csv'))).equity.time).toHaveLength(5000);
     expect(
-      ok(cli('--strategy', strategy, '--candles', join(DATA, 'GOOG-1d.csv'), '--calendar', 'equity')).equity.time,
+      ok(cli('--strategy', strategy, '--candles', fixturePath('GOOG-1d.csv'), '--calendar', 'equity')).equity.time,
     ).toHaveLength(2148);
-    expect(ok(cli('--strategy', strategy, '--candles', join(DATA, 'BTCUSD-1M.csv'))).equity.time).toHaveLength(156);
+    expect(ok(cli('--strategy', strategy, '--candles', fixturePath('BTCUSD-1M.csv'))).equity.time).toHaveLength(156);
   });
 
   it('reads a CSV trade file and builds candles from it', () => {
     const result = ok(
-      cli('--strategy', strategy, '--trades', join(DATA, 'ETH_USDT-trades-2023.csv'), '--timeframe', '1s'),
+      cli('--strategy', strategy, '--trades', fixturePath('ETH_USDT-trades-2023.csv'), '--timeframe', '1s'),
     );
     expect(result.equity.time.length).toBeGreaterThan(10);
     expect(result.equity.time[0]).toBe(Date.UTC(2023, 1, 2, 9, 20, 0));

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTime } from '@app/engine';
 import { readCandles, readTrades } from './market-files';
-
-const DATA = join(__dirname, '../../../../shared/data');
+import { fixturePath } from '@app/testing';
 
 describe('parseTime', () => {
   it.each([
@@ -27,14 +26,14 @@ describe('parseTime', () => {
 
 describe('readCandles', () => {
   it('reads a JSON array and infers the timeframe', () => {
-    const c = readCandles(join(DATA, 'UNITTEST_BTC-1m.json'));
+    const c = readCandles(fixturePath('UNITTEST_BTC-1m.json'));
     expect(c.time.length).toBe(13_681);
     expect(c.timeframeMs).toBe(60_000);
     expect([c.time[0], c.open[0], c.volume[0]]).toEqual([1509836520000, 0.00162008, 108.14853839]);
   });
 
   it('reads a CSV whose unnamed first column is the time', () => {
-    const c = readCandles(join(DATA, 'EURUSD-1h.csv'));
+    const c = readCandles(fixturePath('EURUSD-1h.csv'));
     expect(c.timeframeMs).toBe(3_600_000);
     expect([c.time[0], c.open[0], c.high[0], c.low[0], c.close[0], c.volume[0]]).toEqual([
       Date.UTC(2017, 3, 19, 9),
@@ -60,13 +59,13 @@ describe('readCandles', () => {
 
 describe('readTrades', () => {
   it('reads the freqtrade JSON layout', () => {
-    const t = readTrades(join(DATA, 'XRP_ETH-trades.json'));
+    const t = readTrades(fixturePath('XRP_ETH-trades.json'));
     expect(t.time.length).toBe(12_477);
     expect([t.time[0], t.price[0], t.amount[0], t.side[0], t.side[3]]).toEqual([1570752011620, 0.00141342, 23, -1, 1]);
   });
 
   it('reads a CSV by column names, preferring the epoch timestamp', () => {
-    const t = readTrades(join(DATA, 'ETH_USDT-trades-2023.csv'));
+    const t = readTrades(fixturePath('ETH_USDT-trades-2023.csv'));
     expect(t.time.length).toBe(1000);
     expect([t.time[0], t.price[0], t.amount[0], t.side[0], t.side[1]]).toEqual([1675329600138, 1666.8, 26.062, 1, -1]);
   });

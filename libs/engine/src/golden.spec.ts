@@ -1,25 +1,24 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { runBacktest } from './backtest';
 import { candlesFromRows, candlesFromTrades } from './data/aggregate';
 import { strategyTemplates } from './strategy/templates';
 import type { BacktestResult, CandleSeries, StrategyDefinition, TradeSeries } from './types';
+import { fixturePath } from '@app/testing';
 
 /**
- * Golden results on the real data in ../shared/data. The figures were computed once by this
+ * Golden results on the real data in test/fixtures. The figures were computed once by this
  * engine; the tests around them check what can be derived independently (signal bars from a
  * hand-rolled SMA, buy-and-hold from the raw closes, accounting identities), so a change in
  * any rule shows up here as a changed figure.
  */
-const DATA = join(__dirname, '../../../../shared/data');
 const HOUR = 3_600_000;
 
 function btcMinutes(): CandleSeries {
-  return candlesFromRows(JSON.parse(readFileSync(join(DATA, 'UNITTEST_BTC-1m.json'), 'utf8')) as number[][], 60_000);
+  return candlesFromRows(JSON.parse(readFileSync(fixturePath('UNITTEST_BTC-1m.json'), 'utf8')) as number[][], 60_000);
 }
 
 function xrpPrints(): TradeSeries {
-  const rows = JSON.parse(readFileSync(join(DATA, 'XRP_ETH-trades.json'), 'utf8')) as [
+  const rows = JSON.parse(readFileSync(fixturePath('XRP_ETH-trades.json'), 'utf8')) as [
     number,
     string,
     null,

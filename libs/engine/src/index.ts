@@ -29,4 +29,12 @@ export { validateStrategy, formatValidationIssues } from './strategy/validate';
 export { strategyJsonSchema } from './strategy/json-schema';
 export { strategyTemplates } from './strategy/templates';
 export { compileSignals } from './strategy/signals';
-export { computeIndicator, indicatorOutputs, warmupBars, priceSource } from './indicators';
+export {
+  computeIndicator,
+  indicatorOutputs,
+  warmupBars,
+  priceSource,
+  INDICATOR_TYPES,
+  PRICE_SOURCES,
+} from './indicators';
+export { COMPARISON_OPS, LOGICAL_OPS, indicatorVocabulary } from './strategy/vocabulary';

@@ -4,6 +4,8 @@
  * the functions exported from `index.ts`.
  */
 
+import type { IndicatorType, SpecOf } from './indicators/registry';
+
 // ---------------------------------------------------------------------------
 // Market data in the engine's shape: one typed array per field, ascending time.
 // ---------------------------------------------------------------------------
@@ -34,16 +36,10 @@ export interface TradeSeries {
 
 export type PriceSource = 'open' | 'high' | 'low' | 'close' | 'volume' | 'hl2' | 'hlc3' | 'ohlc4';
 
-export type IndicatorSpec =
-  | { type: 'sma' | 'ema' | 'wma' | 'rsi' | 'roc' | 'highest' | 'lowest'; period: number; source?: PriceSource }
-  | { type: 'macd'; fast?: number; slow?: number; signal?: number; source?: PriceSource }
-  | { type: 'bbands'; period: number; stdDev?: number; source?: PriceSource }
-  | { type: 'atr'; period: number }
-  | { type: 'stoch'; period: number; kSmoothing?: number; dPeriod?: number }
-  | { type: 'donchian'; period: number }
-  | { type: 'vwap'; period?: number };
+/** One indicator: a type of the registry in `indicators/registry.ts` and that entry's parameters. */
+export type IndicatorSpec = { [T in IndicatorType]: SpecOf<T> }[IndicatorType];
 
-export type IndicatorType = IndicatorSpec['type'];
+export type { IndicatorType };
 
 /** A number, a price field (`close`), an indicator (`fast`) or one of its outputs (`macd.signal`). */
 export type Operand = number | string;

@@ -13,7 +13,6 @@ export const TEST_DATABASE_NAME = decodeURIComponent(new URL(TEST_DATABASE_URL).
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
-export const SHARED_DATA_DIR = path.resolve(REPO_ROOT, '../shared/data');
 
 /** A queue prefix no other test run shares, so Redis keys never collide. */
 export function uniquePrefix(label: string): string {

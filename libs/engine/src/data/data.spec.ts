@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { EngineError } from '../errors';
 import { bars, prints } from '../simulate/fixtures';
 import { aggregateCandles, candlesFromRows, candlesFromTrades, sliceCandles } from './aggregate';
 import { formatTimeframe, inferTimeframe, parseTimeframe } from './timeframe';
 import { validateCandles, validateTrades } from './validate';
-
-const DATA = join(__dirname, '../../../../../shared/data');
+import { fixturePath } from '@app/testing';
 
 function engineError(fn: () => unknown): EngineError {
   try {
@@ -185,7 +183,7 @@ describe('aggregateCandles', () => {
   });
 
   it('aggregates the real 1m file into 1h bars that agree with the minutes', () => {
-    const rows = JSON.parse(readFileSync(join(DATA, 'UNITTEST_BTC-1m.json'), 'utf8')) as number[][];
+    const rows = JSON.parse(readFileSync(fixturePath('UNITTEST_BTC-1m.json'), 'utf8')) as number[][];
     const minutes = candlesFromRows(rows, 60_000);
     validateCandles(minutes);
     const hours = aggregateCandles(minutes, 3_600_000);

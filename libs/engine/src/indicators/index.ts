@@ -1,66 +1,22 @@
 import { EngineError } from '../errors';
 import type { CandleSeries, IndicatorSpec, IndicatorType, PriceSource } from '../types';
-import { donchian, highestInto, lowestInto } from './channels';
-import { emaInto, smaInto, wmaInto } from './moving-averages';
-import { macd, rocInto, rsiInto, stochastic } from './oscillators';
+import { INDICATORS, MAX_PERIOD, indicatorEntry, type ParamDef } from './registry';
 import { priceSource } from './sources';
-import { atr, bollingerBands } from './volatility';
-import { vwap } from './volume';
 
 export { PRICE_SOURCES, isPriceSource, priceSource } from './sources';
+export { INDICATORS, MAX_PERIOD, indicatorEntry, type IndicatorEntry, type ParamDef } from './registry';
 
-export const INDICATOR_TYPES: readonly IndicatorType[] = Object.freeze([
-  'sma',
-  'ema',
-  'wma',
-  'rsi',
-  'macd',
-  'bbands',
-  'atr',
-  'stoch',
-  'roc',
-  'highest',
-  'lowest',
-  'donchian',
-  'vwap',
-] as const);
+export const INDICATOR_TYPES: readonly IndicatorType[] = Object.freeze(Object.keys(INDICATORS) as IndicatorType[]);
 
-export const MAX_PERIOD = 10_000;
-
-export const INDICATOR_DEFAULTS = Object.freeze({
-  source: 'close',
-  macd: Object.freeze({ fast: 12, slow: 26, signal: 9 }),
-  bbandsStdDev: 2,
-  stochKSmoothing: 1,
-  stochDPeriod: 3,
-} as const);
-
-const VALUE: readonly string[] = Object.freeze(['value']);
-const CHANNEL: readonly string[] = Object.freeze(['upper', 'middle', 'lower']);
-
-const OUTPUTS: Readonly<Record<IndicatorType, readonly string[]>> = Object.freeze({
-  sma: VALUE,
-  ema: VALUE,
-  wma: VALUE,
-  rsi: VALUE,
-  macd: Object.freeze(['macd', 'signal', 'histogram']),
-  bbands: CHANNEL,
-  atr: VALUE,
-  stoch: Object.freeze(['k', 'd']),
-  roc: VALUE,
-  highest: VALUE,
-  lowest: VALUE,
-  donchian: CHANNEL,
-  vwap: VALUE,
-});
+export const DEFAULT_SOURCE: PriceSource = 'close';
 
 export function isIndicatorType(value: string): value is IndicatorType {
-  return Object.hasOwn(OUTPUTS, value);
+  return Object.hasOwn(INDICATORS, value);
 }
 
 /** Output names of an indicator type; `['value']` for single-output indicators. */
 export function indicatorOutputs(type: IndicatorType): readonly string[] {
-  return OUTPUTS[type];
+  return indicatorEntry(type).outputs;
 }
 
 /**
@@ -68,28 +24,8 @@ export function indicatorOutputs(type: IndicatorType): readonly string[] {
  * NaN), i.e. the number of leading NaN bars.
  */
 export function warmupBars(spec: IndicatorSpec): number {
-  switch (spec.type) {
-    case 'sma':
-    case 'ema':
-    case 'wma':
-    case 'highest':
-    case 'lowest':
-    case 'bbands':
-    case 'donchian':
-      return spec.period - 1;
-    case 'rsi':
-    case 'roc':
-    case 'atr':
-      return spec.period;
-    case 'macd': {
-      const { fast, slow, signal } = macdPeriods(spec);
-      return Math.max(fast, slow) + signal - 2;
-    }
-    case 'stoch':
-      return spec.period + (spec.kSmoothing ?? INDICATOR_DEFAULTS.stochKSmoothing) + stochD(spec) - 3;
-    case 'vwap':
-      return spec.period === undefined ? 0 : spec.period - 1;
-  }
+  const entry = indicatorEntry(spec.type);
+  return entry.warmup(withDefaults(spec, entry.params));
 }
 
 /**
@@ -99,60 +35,28 @@ export function warmupBars(spec: IndicatorSpec): number {
  * 1..MAX_PERIOD throws EngineError INVALID_STRATEGY.
  */
 export function computeIndicator(spec: IndicatorSpec, candles: CandleSeries): Record<string, Float64Array> {
-  const n = candles.close.length;
-  switch (spec.type) {
-    case 'sma':
-      return { value: smaInto(source(spec, candles), checkPeriod(spec.period), new Float64Array(n)) };
-    case 'ema':
-      return { value: emaInto(source(spec, candles), checkPeriod(spec.period), new Float64Array(n)) };
-    case 'wma':
-      return { value: wmaInto(source(spec, candles), checkPeriod(spec.period), new Float64Array(n)) };
-    case 'rsi':
-      return { value: rsiInto(source(spec, candles), checkPeriod(spec.period), new Float64Array(n)) };
-    case 'roc':
-      return { value: rocInto(source(spec, candles), checkPeriod(spec.period), new Float64Array(n)) };
-    case 'highest':
-      return { value: highestInto(source(spec, candles), checkPeriod(spec.period), new Float64Array(n)) };
-    case 'lowest':
-      return { value: lowestInto(source(spec, candles), checkPeriod(spec.period), new Float64Array(n)) };
-    case 'macd': {
-      const { fast, slow, signal } = macdPeriods(spec);
-      return { ...macd(source(spec, candles), checkPeriod(fast), checkPeriod(slow), checkPeriod(signal)) };
-    }
-    case 'bbands': {
-      const stdDev = spec.stdDev ?? INDICATOR_DEFAULTS.bbandsStdDev;
-      if (!Number.isFinite(stdDev)) {
-        throw new EngineError('INVALID_STRATEGY', `bbands stdDev must be finite, got ${stdDev}`);
-      }
-      return { ...bollingerBands(source(spec, candles), checkPeriod(spec.period), stdDev) };
-    }
-    case 'atr':
-      return { value: atr(candles.high, candles.low, candles.close, checkPeriod(spec.period)) };
-    case 'stoch': {
-      const kSmoothing = checkPeriod(spec.kSmoothing ?? INDICATOR_DEFAULTS.stochKSmoothing);
-      const d = checkPeriod(stochD(spec));
-      return { ...stochastic(candles.high, candles.low, candles.close, checkPeriod(spec.period), kSmoothing, d) };
-    }
-    case 'donchian':
-      return { ...donchian(candles.high, candles.low, checkPeriod(spec.period)) };
-    case 'vwap': {
-      const period = spec.period === undefined ? undefined : checkPeriod(spec.period);
-      return { value: vwap(candles.high, candles.low, candles.close, candles.volume, period) };
+  const entry = indicatorEntry(spec.type);
+  const source = entry.source
+    ? priceSource(candles, (spec as { source?: PriceSource }).source ?? DEFAULT_SOURCE)
+    : candles.close;
+  const values = withDefaults(spec, entry.params);
+  for (const [key, def] of Object.entries(entry.params)) {
+    const value = values[key];
+    if (value === undefined) continue;
+    if (def.kind === 'period') checkPeriod(value);
+    else if (!Number.isFinite(value)) {
+      throw new EngineError('INVALID_STRATEGY', `${spec.type} ${key} must be finite, got ${value}`);
     }
   }
+  return entry.compute(values, { candles, source });
 }
 
-function source(spec: { source?: PriceSource }, candles: CandleSeries): Float64Array {
-  return priceSource(candles, spec.source ?? INDICATOR_DEFAULTS.source);
-}
-
-function macdPeriods(spec: Extract<IndicatorSpec, { type: 'macd' }>) {
-  const d = INDICATOR_DEFAULTS.macd;
-  return { fast: spec.fast ?? d.fast, slow: spec.slow ?? d.slow, signal: spec.signal ?? d.signal };
-}
-
-function stochD(spec: Extract<IndicatorSpec, { type: 'stoch' }>): number {
-  return spec.dPeriod ?? INDICATOR_DEFAULTS.stochDPeriod;
+function withDefaults(spec: IndicatorSpec, params: Readonly<Record<string, ParamDef>>) {
+  const raw = spec as unknown as Record<string, number | undefined>;
+  const values: Record<string, number | undefined> = {};
+  for (const [key, def] of Object.entries(params)) values[key] = raw[key] ?? def.default;
+  // Every key without a default is required by the validator, or `optional` and allowed to stay undefined.
+  return values as Record<string, number>;
 }
 
 function checkPeriod(period: number): number {

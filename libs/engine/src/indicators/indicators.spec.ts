@@ -1,14 +1,10 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import fc from 'fast-check';
 import * as ti from 'technicalindicators';
 import { EngineError } from '../errors';
 import type { CandleSeries, IndicatorSpec, PriceSource } from '../types';
 import { INDICATOR_TYPES, PRICE_SOURCES, computeIndicator, indicatorOutputs, priceSource, warmupBars } from '.';
-
-// Real market data lives next to the repository: <repo>/../shared/data.
-const REPO_ROOT = path.resolve(__dirname, '../../../..');
-const DATA_DIR = path.resolve(REPO_ROOT, '../shared/data');
+import { fixturePath } from '@app/testing';
 
 function series(rows: number[][], timeframeMs: number): CandleSeries {
   const column = (k: number) => Float64Array.from(rows, (r) => r[k]);
@@ -24,12 +20,12 @@ function series(rows: number[][], timeframeMs: number): CandleSeries {
 }
 
 function loadBtc(): CandleSeries {
-  const rows = JSON.parse(fs.readFileSync(path.join(DATA_DIR, 'UNITTEST_BTC-1m.json'), 'utf8')) as number[][];
+  const rows = JSON.parse(fs.readFileSync(fixturePath('UNITTEST_BTC-1m.json'), 'utf8')) as number[][];
   return series(rows, 60_000);
 }
 
 function loadGoog(): CandleSeries {
-  const lines = fs.readFileSync(path.join(DATA_DIR, 'GOOG-1d.csv'), 'utf8').trim().split('\n').slice(1);
+  const lines = fs.readFileSync(fixturePath('GOOG-1d.csv'), 'utf8').trim().split('\n').slice(1);
   const rows = lines.map((line) => {
     const [date, ...values] = line.split(',');
     return [Date.parse(`${date}T00:00:00Z`), ...values.map(Number)];

@@ -1,4 +1,13 @@
-import { INDICATOR_DEFAULTS, MAX_PERIOD, PRICE_SOURCES } from '../indicators';
+import {
+  DEFAULT_SOURCE,
+  INDICATOR_TYPES,
+  MAX_PERIOD,
+  PRICE_SOURCES,
+  indicatorEntry,
+  type IndicatorEntry,
+  type ParamDef,
+} from '../indicators';
+import type { IndicatorType } from '../types';
 import {
   COMPARISON_OPS,
   INDICATOR_NAME_PATTERN,
@@ -9,22 +18,73 @@ import {
 
 const ref = (name: string) => ({ $ref: `#/$defs/${name}` });
 
-const period = (description: string) => ({ ...ref('period'), description });
-const optionalPeriod = (description: string, defaultValue: number) => ({
-  ...ref('period'),
-  description,
-  default: defaultValue,
-});
-const source = { ...ref('source'), default: INDICATOR_DEFAULTS.source };
+function param(def: ParamDef): Record<string, unknown> {
+  const annotations = {
+    ...(def.description === undefined ? {} : { description: def.description }),
+    ...(def.default === undefined ? {} : { default: def.default }),
+  };
+  if (def.kind === 'period') return { ...ref('period'), ...annotations };
+  return {
+    type: 'number',
+    ...(def.exclusiveMin === undefined ? {} : { exclusiveMinimum: def.exclusiveMin }),
+    ...(def.max === undefined ? {} : { maximum: def.max }),
+    ...annotations,
+  };
+}
 
-function indicator(types: string[], description: string, properties: Record<string, unknown>, required: string[]) {
+function indicator(type: IndicatorType, entry: IndicatorEntry) {
+  const params = Object.entries(entry.params);
   return {
     type: 'object',
-    description,
+    description: entry.description,
     additionalProperties: false,
-    required: ['type', ...required],
-    properties: { type: types.length === 1 ? { const: types[0] } : { enum: types }, ...properties },
+    required: ['type', ...params.filter(([, def]) => def.default === undefined && !def.optional).map(([key]) => key)],
+    properties: {
+      type: { const: type },
+      ...Object.fromEntries(params.map(([key, def]) => [key, param(def)])),
+      ...(entry.source ? { source: { ...ref('source'), default: DEFAULT_SOURCE } } : {}),
+    },
   };
+}
+
+/**
+ * The order in which the published schema has always listed the indicators (clients diff it);
+ * indicators added since follow in registry order.
+ */
+const PUBLISHED_ORDER = [
+  'sma',
+  'ema',
+  'wma',
+  'rsi',
+  'roc',
+  'highest',
+  'lowest',
+  'macd',
+  'bbands',
+  'atr',
+  'stoch',
+  'donchian',
+  'vwap',
+];
+const rank = (type: string) => {
+  const i = PUBLISHED_ORDER.indexOf(type);
+  return i < 0 ? PUBLISHED_ORDER.length + INDICATOR_TYPES.indexOf(type as IndicatorType) : i;
+};
+
+/** "macd: macd/signal/histogram; bbands and donchian: upper/middle/lower; stoch: k/d" from the registry. */
+function multiOutputSummary(): string {
+  const groups = new Map<string, string[]>();
+  for (const type of INDICATOR_TYPES) {
+    const outputs = indicatorEntry(type).outputs;
+    if (outputs.length < 2) continue;
+    const key = outputs.join('/');
+    groups.set(key, [...(groups.get(key) ?? []), type]);
+  }
+  return [...groups].map(([outputs, types]) => `${listed(types)}: ${outputs}`).join('; ');
+}
+
+function listed(items: string[]): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
 function comparison(op: string, description: string) {
@@ -60,9 +120,9 @@ export const strategyJsonSchema = {
   title: 'Strategy definition',
   description:
     'Named indicators and entry/exit rules evaluated on each bar close; orders fill at the next bar open. ' +
-    'Operands are numbers, price fields (open, high, low, close, volume, hl2, hlc3, ohlc4), an indicator name, ' +
-    'or "name.output" for indicators with several outputs (macd: macd/signal/histogram; bbands and donchian: ' +
-    'upper/middle/lower; stoch: k/d). Comparisons involving a value that is not yet defined (indicator warm-up) are false.',
+    `Operands are numbers, price fields (${PRICE_SOURCES.join(', ')}), an indicator name, ` +
+    `or "name.output" for indicators with several outputs (${multiOutputSummary()}). ` +
+    'Comparisons involving a value that is not yet defined (indicator warm-up) are false.',
   type: 'object',
   additionalProperties: false,
   required: ['version', 'indicators', 'entry'],
@@ -97,93 +157,9 @@ export const strategyJsonSchema = {
     period: { type: 'integer', minimum: 1, maximum: MAX_PERIOD },
     source: { enum: [...PRICE_SOURCES], description: 'Price series the indicator reads.' },
     indicator: {
-      oneOf: [
-        indicator(['sma'], 'Simple moving average.', { period: period('Bars.'), source }, ['period']),
-        indicator(
-          ['ema'],
-          'Exponential moving average seeded with the SMA of the first period values.',
-          {
-            period: period('Bars; alpha = 2 / (period + 1).'),
-            source,
-          },
-          ['period'],
-        ),
-        indicator(['wma'], 'Linearly weighted moving average.', { period: period('Bars.'), source }, ['period']),
-        indicator(
-          ['rsi'],
-          "Relative strength index with Wilder's smoothing (0..100).",
-          { period: period('Bars.'), source },
-          ['period'],
-        ),
-        indicator(['roc'], 'Rate of change in percent over period bars.', { period: period('Bars.'), source }, [
-          'period',
-        ]),
-        indicator(
-          ['highest'],
-          'Highest value of the last period bars, current bar included.',
-          {
-            period: period('Bars.'),
-            source,
-          },
-          ['period'],
-        ),
-        indicator(
-          ['lowest'],
-          'Lowest value of the last period bars, current bar included.',
-          {
-            period: period('Bars.'),
-            source,
-          },
-          ['period'],
-        ),
-        indicator(
-          ['macd'],
-          'MACD: outputs macd (EMA fast − EMA slow), signal (EMA of macd) and histogram (macd − signal).',
-          {
-            fast: optionalPeriod('Fast EMA period; less than slow.', INDICATOR_DEFAULTS.macd.fast),
-            slow: optionalPeriod('Slow EMA period.', INDICATOR_DEFAULTS.macd.slow),
-            signal: optionalPeriod('Signal EMA period.', INDICATOR_DEFAULTS.macd.signal),
-            source,
-          },
-          [],
-        ),
-        indicator(
-          ['bbands'],
-          'Bollinger Bands: outputs upper, middle (SMA) and lower, at stdDev population standard deviations.',
-          {
-            period: period('Bars.'),
-            stdDev: { type: 'number', exclusiveMinimum: 0, maximum: 100, default: INDICATOR_DEFAULTS.bbandsStdDev },
-            source,
-          },
-          ['period'],
-        ),
-        indicator(['atr'], "Average true range with Wilder's smoothing.", { period: period('Bars.') }, ['period']),
-        indicator(
-          ['stoch'],
-          'Stochastic oscillator: outputs k and d (0..100).',
-          {
-            period: period('Look-back bars of the highest high and lowest low.'),
-            kSmoothing: optionalPeriod(
-              'SMA bars smoothing %K (1 = fast stochastic).',
-              INDICATOR_DEFAULTS.stochKSmoothing,
-            ),
-            dPeriod: optionalPeriod('SMA bars of %D over %K.', INDICATOR_DEFAULTS.stochDPeriod),
-          },
-          ['period'],
-        ),
-        indicator(
-          ['donchian'],
-          'Donchian channel: outputs upper (highest high), lower (lowest low) and middle, current bar included.',
-          { period: period('Bars.') },
-          ['period'],
-        ),
-        indicator(
-          ['vwap'],
-          'Volume-weighted average typical price: over the last period bars, or cumulative from the first bar without period.',
-          { period: period('Bars; omit for a cumulative VWAP.') },
-          [],
-        ),
-      ],
+      oneOf: [...INDICATOR_TYPES]
+        .sort((a, b) => rank(a) - rank(b))
+        .map((type) => indicator(type, indicatorEntry(type))),
     },
     operand: {
       oneOf: [

@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import fc from 'fast-check';
 import { EngineError } from '../errors';
 import { computeIndicator } from '../indicators';
@@ -7,6 +6,7 @@ import type { CandleSeries, Condition, IndicatorSpec, Operand, SignalSet, Strate
 import { compileSignals } from './signals';
 import { strategyTemplates } from './templates';
 import { validateStrategy } from './validate';
+import { fixturePath } from '@app/testing';
 
 /** Candles opening and closing at `closes`, high/low 1% away, volume 1. */
 function candles(closes: number[]): CandleSeries {
@@ -260,7 +260,7 @@ function truncate(c: CandleSeries, end: number): CandleSeries {
 }
 
 function loadBtc(): CandleSeries {
-  const file = path.resolve(__dirname, '../../../..', '../shared/data/UNITTEST_BTC-1m.json');
+  const file = fixturePath('UNITTEST_BTC-1m.json');
   const rows = JSON.parse(fs.readFileSync(file, 'utf8')) as number[][];
   const column = (k: number) => Float64Array.from(rows, (r) => r[k]);
   return {

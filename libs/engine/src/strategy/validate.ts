@@ -1,11 +1,13 @@
 import {
-  INDICATOR_DEFAULTS,
+  DEFAULT_SOURCE,
   INDICATOR_TYPES,
   MAX_PERIOD,
   PRICE_SOURCES,
+  indicatorEntry,
   indicatorOutputs,
   isIndicatorType,
   isPriceSource,
+  type ParamDef,
 } from '../indicators';
 import type {
   Condition,
@@ -35,28 +37,11 @@ type JsonObject = Record<string, unknown>;
 const TOP_KEYS = ['version', 'indicators', 'entry', 'exit', 'risk', 'sizing', 'allowShort', 'reverseOnSignal'];
 const SIDE_KEYS = ['long', 'short'];
 const RISK_KEYS = ['stopLossPct', 'takeProfitPct', 'trailingStopPct', 'maxBarsInTrade'];
-const INDICATOR_KEYS: Record<IndicatorType, readonly string[]> = {
-  sma: ['type', 'period', 'source'],
-  ema: ['type', 'period', 'source'],
-  wma: ['type', 'period', 'source'],
-  rsi: ['type', 'period', 'source'],
-  roc: ['type', 'period', 'source'],
-  highest: ['type', 'period', 'source'],
-  lowest: ['type', 'period', 'source'],
-  macd: ['type', 'fast', 'slow', 'signal', 'source'],
-  bbands: ['type', 'period', 'stdDev', 'source'],
-  atr: ['type', 'period'],
-  stoch: ['type', 'period', 'kSmoothing', 'dPeriod'],
-  donchian: ['type', 'period'],
-  vwap: ['type', 'period'],
-};
 const SIZING_KEYS: Record<Sizing['type'], readonly string[]> = {
   equityFraction: ['type', 'fraction', 'wholeUnits'],
   fixedQuote: ['type', 'amount', 'wholeUnits'],
   fixedUnits: ['type', 'units'],
 };
-const MAX_STD_DEV = 100;
-
 const PERIOD_MESSAGE = `must be an integer from 1 to ${MAX_PERIOD}`;
 const PCT_MESSAGE = 'must be greater than 0 and less than 100';
 const POSITIVE_MESSAGE = 'must be greater than 0';
@@ -188,86 +173,41 @@ class Validator {
       return { type: null };
     }
     const before = this.issues.length;
-    this.unknownKeys(raw, path, INDICATOR_KEYS[type]);
-    let spec: IndicatorSpec;
-    switch (type) {
-      case 'sma':
-      case 'ema':
-      case 'wma':
-      case 'rsi':
-      case 'roc':
-      case 'highest':
-      case 'lowest':
-        spec = { type, period: this.period(raw, path, 'period'), source: this.source(raw, path) };
-        break;
-      case 'macd': {
-        const d = INDICATOR_DEFAULTS.macd;
-        const fast = this.period(raw, path, 'fast', d.fast);
-        const slow = this.period(raw, path, 'slow', d.slow);
-        const signal = this.period(raw, path, 'signal', d.signal);
-        if (Number.isInteger(fast) && Number.isInteger(slow) && fast >= slow) {
-          this.add(join(path, 'fast'), `must be less than slow (${slow})`);
-        }
-        spec = { type, fast, slow, signal, source: this.source(raw, path) };
-        break;
+    const entry = indicatorEntry(type);
+    this.unknownKeys(raw, path, indicatorKeys(type));
+    const spec: Record<string, unknown> = { type };
+    const values: Record<string, number> = {};
+    for (const [key, def] of Object.entries(entry.params)) {
+      if (raw[key] === undefined && def.default === undefined) {
+        if (!def.optional) this.add(join(path, key), 'is required');
+        continue;
       }
-      case 'bbands': {
-        const period = this.period(raw, path, 'period');
-        let stdDev: number = INDICATOR_DEFAULTS.bbandsStdDev;
-        if (raw.stdDev !== undefined) {
-          const p = join(path, 'stdDev');
-          const value = this.finite(raw.stdDev, p);
-          if (value !== undefined && !(value > 0 && value <= MAX_STD_DEV)) {
-            this.add(p, `must be greater than 0 and at most ${MAX_STD_DEV}`);
-          }
-          stdDev = value ?? NaN;
-        }
-        spec = { type, period, stdDev, source: this.source(raw, path) };
-        break;
-      }
-      case 'atr':
-      case 'donchian':
-        spec = { type, period: this.period(raw, path, 'period') };
-        break;
-      case 'stoch':
-        spec = {
-          type,
-          period: this.period(raw, path, 'period'),
-          kSmoothing: this.period(raw, path, 'kSmoothing', INDICATOR_DEFAULTS.stochKSmoothing),
-          dPeriod: this.period(raw, path, 'dPeriod', INDICATOR_DEFAULTS.stochDPeriod),
-        };
-        break;
-      case 'vwap':
-        spec = raw.period === undefined ? { type } : { type, period: this.period(raw, path, 'period') };
-        break;
+      const value = raw[key] === undefined ? def.default! : this.number(raw[key], join(path, key), paramRule(def));
+      spec[key] = value;
+      values[key] = value;
     }
-    return this.issues.length === before ? { type, spec } : { type };
+    const problem = entry.check?.(values);
+    if (problem) this.add(join(path, problem.key), problem.message);
+    if (entry.source) spec.source = this.source(raw, path);
+    return this.issues.length === before ? { type, spec: spec as IndicatorSpec } : { type };
   }
 
-  /** A period (integer 1..MAX_PERIOD); `fallback` makes it optional. NaN when invalid. */
-  private period(raw: JsonObject, path: string, key: string, fallback?: number): number {
-    const value = raw[key];
-    const p = join(path, key);
-    if (value === undefined) {
-      if (fallback !== undefined) return fallback;
-      this.add(p, 'is required');
-      return NaN;
-    }
-    const n = this.finite(value, p);
+  /** A number that `rule` accepts; NaN when invalid. */
+  private number(raw: unknown, path: string, rule: NumberRule): number {
+    const n = this.finite(raw, path);
     if (n === undefined) return NaN;
-    if (!Number.isInteger(n) || n < 1 || n > MAX_PERIOD) {
-      this.add(p, PERIOD_MESSAGE);
-      return NaN;
-    }
-    return n;
+    const problem = rule(n);
+    if (problem === undefined) return n;
+    this.add(path, problem);
+    return NaN;
   }
 
   private source(raw: JsonObject, path: string): PriceSource {
     const value = raw.source;
-    if (value === undefined) return INDICATOR_DEFAULTS.source;
+    if (value === undefined) return DEFAULT_SOURCE;
     if (typeof value === 'string' && isPriceSource(value)) return value;
     this.add(join(path, 'source'), `must be one of ${PRICE_SOURCES.join(', ')}`);
-    return INDICATOR_DEFAULTS.source;
+    return DEFAULT_SOURCE;
   }
 
   // -- rules ----------------------------------------------------------------------------------
@@ -486,6 +426,24 @@ class Validator {
       if (!allowed.includes(key)) this.add(join(path, key), `unknown key; expected one of ${allowed.join(', ')}`);
     }
   }
+}
+
+/** Why a number does not fit a slot, or undefined when it does. */
+type NumberRule = (n: number) => string | undefined;
+
+const periodRule: NumberRule = (n) => (Number.isInteger(n) && n >= 1 && n <= MAX_PERIOD ? undefined : PERIOD_MESSAGE);
+
+function paramRule(def: ParamDef): NumberRule {
+  if (def.kind === 'period') return periodRule;
+  const min = def.exclusiveMin ?? -Infinity;
+  const max = def.max ?? Infinity;
+  return (n) => (n > min && n <= max ? undefined : `must be greater than ${min} and at most ${max}`);
+}
+
+/** The keys an indicator object may hold, in the order the registry lists them. */
+function indicatorKeys(type: IndicatorType): string[] {
+  const entry = indicatorEntry(type);
+  return ['type', ...Object.keys(entry.params), ...(entry.source ? ['source'] : [])];
 }
 
 function isObject(value: unknown): value is JsonObject {
