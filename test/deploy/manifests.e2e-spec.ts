@@ -7,6 +7,7 @@ import { ConfigError, DatabaseUrl, KNOWN_ENV_VARS, envSchema, loadConfig } from 
 import { REPO_ROOT, TEST_DATABASE_URL, TEST_REDIS_URL, testEnv, uniquePrefix } from '@app/testing';
 import { API_PREFIX } from '../../apps/api/src/bootstrap';
 import { RunningWorker, startWorkerApp } from '../../apps/worker/src/bootstrap';
+import { dashboards } from '../support/promql';
 import { TestApi, createTestApi } from '../support/test-app';
 
 /**
@@ -725,7 +726,9 @@ describe('deployment manifests', () => {
       expect(mounts).toContain('./deploy/grafana/provisioning:/etc/grafana/provisioning:ro');
       expect(mounts).toContain(`./deploy/grafana/dashboards:${providers.providers[0].options.path}:ro`);
       const uids = new Set(
-        DASHBOARD.panels.flatMap((p) => [p.datasource?.uid, ...p.targets.map((t) => t.datasource?.uid)]),
+        dashboards().flatMap(({ dashboard }) =>
+          dashboard.panels.flatMap((p) => [p.datasource?.uid, ...p.targets.map((t) => t.datasource?.uid)]),
+        ),
       );
       expect([...uids]).toEqual([datasources.datasources[0].uid]);
       expect(datasources.datasources[0]).toMatchObject({ type: 'prometheus', url: 'http://prometheus:9090' });
@@ -935,17 +938,6 @@ describe('deployment manifests', () => {
       const status = (await api.inject(ingressPath)).statusCode;
       expect(apiPrefix || status !== 404 ? 'routed' : `${ingressPath} answers ${status}`).toBe('routed');
     });
-
-    it('every metric the Grafana dashboard queries is exported by the API', async () => {
-      const res = await api.inject({
-        url: '/metrics',
-        headers: { authorization: `Bearer ${k8sApi.env.METRICS_TOKEN}` },
-      });
-      const exported = new Set([...res.body.matchAll(/^([a-zA-Z_:][\w:]*)(?:\{| )/gm)].map((m) => m[1]));
-      const queried = dashboardMetricNames();
-      expect(queried.length).toBeGreaterThan(0);
-      expect(queried.filter((name) => !exported.has(name))).toEqual([]);
-    });
   });
 
   describe('against the real worker', () => {
@@ -1034,31 +1026,4 @@ function ingressMatches(p: { path: string; pathType: string }, requestPath: stri
   if (p.pathType === 'Exact') return p.path === requestPath;
   const prefix = p.path.replace(/\/+$/, '');
   return prefix === '' || requestPath === prefix || requestPath.startsWith(`${prefix}/`);
-}
-
-interface DashboardPanel {
-  datasource?: { uid?: string };
-  targets: Array<{ expr: string; datasource?: { uid?: string } }>;
-}
-const DASHBOARD = JSON.parse(read('deploy/grafana/dashboards/quant-backend.json')) as { panels: DashboardPanel[] };
-
-const PROMQL_WORDS = new Set('by without on ignoring group_left group_right and or unless offset bool'.split(' '));
-
-/** Metric names in the dashboard's PromQL: identifiers that are not functions, keywords or labels. */
-function dashboardMetricNames(): string[] {
-  const names = new Set<string>();
-  for (const expr of DASHBOARD.panels.flatMap((p) => p.targets.map((t) => t.expr))) {
-    const stripped = expr
-      .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-      .replace(/\b\d+(?:\.\d+)?(?:e[-+]?\d+)?\b/gi, '')
-      .replace(/\{[^}]*\}/g, '')
-      .replace(/\[[^\]]*\]/g, '')
-      .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '')
-      .replace(/\$\w+/g, '');
-    for (const m of stripped.matchAll(/([a-zA-Z_:][\w:]*)\s*(\()?/g)) {
-      if (m[2] || PROMQL_WORDS.has(m[1]) || /^\d/.test(m[1])) continue;
-      names.add(m[1]);
-    }
-  }
-  return [...names].sort();
 }

@@ -1,4 +1,4 @@
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { onceMetric } from '@app/platform';
 
 /** Prometheus counters of the exchange sync (process-wide, created once). */
@@ -42,3 +42,21 @@ export function marketSyncMetrics() {
     ),
   };
 }
+
+/**
+ * Seconds since each synced series last completed a run (since it was first seen when it never
+ * did), read from market_sync_state at scrape time so that every process reports the same value.
+ */
+export const marketSyncLag = (collect: (g: Gauge<string>) => Promise<void>) =>
+  onceMetric(
+    'market_sync_lag_seconds',
+    () =>
+      new Gauge({
+        name: 'market_sync_lag_seconds',
+        help: 'Seconds since the last successful exchange sync run of each series, by exchange, symbol and timeframe',
+        labelNames: ['exchange', 'symbol', 'timeframe'],
+        async collect() {
+          await collect(this);
+        },
+      }),
+  );

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { marketSyncLag } from './market-sync.metrics';
 import type { BarGap } from './sync-plan';
 
 /** One synced series: exchange, symbol and the (normalized) candle timeframe. */
@@ -62,8 +63,38 @@ const ms = (value: number | null) => (value === null ? null : new Date(value));
 
 /** Sync state, recorded gaps and the per-series run lock. */
 @Injectable()
-export class MarketSyncRepository {
+export class MarketSyncRepository implements OnModuleInit {
+  // The newest instance answers scrapes (tests boot several apps in one process).
+  private static current?: MarketSyncRepository;
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  onModuleInit(): void {
+    MarketSyncRepository.current = this;
+    marketSyncLag(async (g) => {
+      const rows = await MarketSyncRepository.current?.lagSeconds().catch(() => undefined);
+      if (!rows) return;
+      g.reset();
+      for (const r of rows)
+        g.set({ exchange: r.exchange, symbol: r.symbol, timeframe: r.timeframe }, Math.round(r.lagSeconds));
+    });
+  }
+
+  /** Seconds since each series' last successful run, measured by the database clock. */
+  async lagSeconds(): Promise<Array<SyncSeriesKey & { lagSeconds: number }>> {
+    const rows: Array<{ exchange: string; symbol: string; timeframe: string; lag: string }> =
+      await this.dataSource.query(
+        `SELECT exchange, symbol, timeframe,
+              extract(epoch FROM now() - coalesce(last_success_at, created_at)) AS lag
+         FROM market_sync_state`,
+      );
+    return rows.map((r) => ({
+      exchange: r.exchange,
+      symbol: r.symbol,
+      timeframe: r.timeframe,
+      lagSeconds: Number(r.lag),
+    }));
+  }
 
   /**
    * Runs `work` while holding a PostgreSQL advisory lock on the series, on a connection of its

@@ -90,4 +90,70 @@ export const queueWorkers = (collect: (g: Gauge<string>) => Promise<void>) =>
       }),
   );
 
+/** 1 when a dependency answered the last scrape's check, 0 otherwise; what the "unreachable" alerts read. */
+export const dependencyUp = (collect: (g: Gauge<string>) => Promise<void>) =>
+  once(
+    'dependency_up',
+    () =>
+      new Gauge({
+        name: 'dependency_up',
+        help: 'Whether a dependency answered within DEPENDENCY_TIMEOUT_MS at the last scrape (postgres, redis, queue)',
+        labelNames: ['dependency'],
+        async collect() {
+          await collect(this);
+        },
+      }),
+  );
+
+/** What /health/ready would answer, as a number, so that a failing readiness can alert before the pods are cycled. */
+export const appReady = (collect: (g: Gauge<string>) => Promise<void>) =>
+  once(
+    'app_ready',
+    () =>
+      new Gauge({
+        name: 'app_ready',
+        help: '1 when the API is ready (database reachable with migrations current, job queue reachable), else 0',
+        async collect() {
+          await collect(this);
+        },
+      }),
+  );
+
+export const queueOldestWaiting = (collect: (g: Gauge<string>) => Promise<void>) =>
+  once(
+    'queue_oldest_waiting_seconds',
+    () =>
+      new Gauge({
+        name: 'queue_oldest_waiting_seconds',
+        help: 'Age of the oldest job waiting in each queue (0 when none waits)',
+        labelNames: ['queue'],
+        async collect() {
+          await collect(this);
+        },
+      }),
+  );
+
+/** Counted where the jobs run (each worker process), unlike the queue gauges which the API reads from the queue. */
+export const queueJobsFinished = () =>
+  once(
+    'queue_jobs_finished_total',
+    () =>
+      new Counter({
+        name: 'queue_jobs_finished_total',
+        help: 'Jobs this worker finished, by queue and outcome (completed, failed: every failed attempt)',
+        labelNames: ['queue', 'outcome'],
+      }),
+  );
+
+export const queueJobsStalled = () =>
+  once(
+    'queue_jobs_stalled_total',
+    () =>
+      new Counter({
+        name: 'queue_jobs_stalled_total',
+        help: 'Jobs whose lock expired while active (worker died or blocked its event loop), by queue',
+        labelNames: ['queue'],
+      }),
+  );
+
 export { once as metricOnce };

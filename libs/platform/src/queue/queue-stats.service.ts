@@ -60,6 +60,28 @@ export class QueueStats {
     return Object.fromEntries(entries);
   }
 
+  /**
+   * Seconds since the oldest waiting or prioritized job of each queue was created (0 when none
+   * waits). A job retried after a failure keeps its creation time, so this errs on the old side.
+   */
+  async oldestWaitingSeconds(
+    nowMs: number,
+    timeoutMs = this.config.env.DEPENDENCY_TIMEOUT_MS,
+  ): Promise<Record<string, number>> {
+    const entries = await Promise.all(
+      this.names.map(async (name) => {
+        const jobs = await withTimeout(
+          this.producer.queue(name as QueueName).getJobs(['waiting', 'prioritized'], 0, 0, true),
+          timeoutMs,
+          'job queue',
+        );
+        const oldest = Math.min(...jobs.filter(Boolean).map((j) => j.timestamp));
+        return [name, Number.isFinite(oldest) ? Math.max(0, (nowMs - oldest) / 1000) : 0] as const;
+      }),
+    );
+    return Object.fromEntries(entries);
+  }
+
   /** Workers whose heartbeat is younger than three heartbeat intervals. */
   async liveWorkers(): Promise<LiveWorker[]> {
     const staleAfterMs = 3 * this.config.env.WORKER_HEARTBEAT_INTERVAL_MS;

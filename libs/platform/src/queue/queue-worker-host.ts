@@ -1,6 +1,7 @@
 import { WorkerHost } from '@nestjs/bullmq';
 import { BeforeApplicationShutdown, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { queueJobsFinished, queueJobsStalled } from '../metrics/metrics';
 
 /**
  * Base of every BullMQ processor: concurrency from config, and a bounded
@@ -17,6 +18,16 @@ export abstract class QueueWorkerHost extends WorkerHost implements OnApplicatio
 
   onApplicationBootstrap(): void | Promise<void> {
     this.worker.concurrency = this.config.env.WORKER_CONCURRENCY;
+    const queue = this.worker.name;
+    const finished = queueJobsFinished();
+    const stalled = queueJobsStalled();
+    // Zero-valued series from the start, so that rate() and increase() see the first job.
+    finished.inc({ queue, outcome: 'completed' }, 0);
+    finished.inc({ queue, outcome: 'failed' }, 0);
+    stalled.inc({ queue }, 0);
+    this.worker.on('completed', () => finished.inc({ queue, outcome: 'completed' }));
+    this.worker.on('failed', () => finished.inc({ queue, outcome: 'failed' }));
+    this.worker.on('stalled', () => stalled.inc({ queue }));
     // Without a listener, a connection error event would be thrown and kill the process.
     let lastLogged = 0;
     this.worker.on('error', (err: Error) => {
