@@ -1,0 +1,4 @@
+export * from './domain/errors';
+export * from './domain/normal';
+export * from './domain/random';
+export * from './domain/deflated-sharpe';
