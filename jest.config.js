@@ -35,8 +35,10 @@ const transform = { '^.+\\.(t|j|mj)s$': ['@swc/jest', { ...swcOptions(), sourceM
 const transformIgnorePatterns = [`/node_modules/(?!(${esm})/)`];
 const moduleNameMapper = {
   '^@app/migrations$': '<rootDir>/migrations/index.ts',
-  '^@app/(platform|engine|testing|auth|market|strategies|tiered-backtests|ai-chat)$': '<rootDir>/libs/$1/src/index.ts',
-  '^@app/(platform|engine|testing|auth|market|strategies|tiered-backtests|ai-chat)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  '^@app/(platform|engine|testing|auth|market|strategies|tiered-backtests|ai-chat|research)$':
+    '<rootDir>/libs/$1/src/index.ts',
+  '^@app/(platform|engine|testing|auth|market|strategies|tiered-backtests|ai-chat|research)/(.*)$':
+    '<rootDir>/libs/$1/src/$2',
 };
 const common = { testEnvironment: 'node', transform, transformIgnorePatterns, moduleNameMapper, rootDir: __dirname };
 
