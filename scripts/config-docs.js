@@ -26,7 +26,8 @@ function parseEnvExample(text) {
       comment.push(line.replace(/^#\s?/, ''));
     } else if (/^[A-Z][A-Z0-9_]*=/.test(line)) {
       const eq = line.indexOf('=');
-      if (section) section.vars.push({ name: line.slice(0, eq), value: line.slice(eq + 1), comment: comment.join(' ') });
+      if (section)
+        section.vars.push({ name: line.slice(0, eq), value: line.slice(eq + 1), comment: comment.join(' ') });
       comment = [];
     } else {
       comment = [];
@@ -49,7 +50,8 @@ function render(sections) {
   ];
   for (const s of sections) {
     out.push(`## ${s.title}`, '', '| variable | default | meaning |', '| --- | --- | --- |');
-    for (const v of s.vars) out.push(`| \`${v.name}\` | ${v.value ? `\`${cell(v.value)}\`` : ''} | ${cell(v.comment)} |`);
+    for (const v of s.vars)
+      out.push(`| \`${v.name}\` | ${v.value ? `\`${cell(v.value)}\`` : ''} | ${cell(v.comment)} |`);
     out.push('');
   }
   return out.join('\n');

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { parseEnvExample, generate, TARGET } = require('./config-docs.js') as {
-  parseEnvExample(text: string): Array<{ title: string; vars: Array<{ name: string; value: string; comment: string }> }>;
+  parseEnvExample(
+    text: string,
+  ): Array<{ title: string; vars: Array<{ name: string; value: string; comment: string }> }>;
   generate(): string;
   TARGET: string;
 };
@@ -9,7 +11,9 @@ const { parseEnvExample, generate, TARGET } = require('./config-docs.js') as {
 describe('config-docs', () => {
   it('reads sections, each variable with its default and the comment above it', () => {
     const sections = parseEnvExample(
-      ['# --- HTTP ---', '# Port the API', '# listens on.', 'PORT=3000', '', '# --- Empty ---', '# orphan', ''].join('\n'),
+      ['# --- HTTP ---', '# Port the API', '# listens on.', 'PORT=3000', '', '# --- Empty ---', '# orphan', ''].join(
+        '\n',
+      ),
     );
     expect(sections).toEqual([
       { title: 'HTTP', vars: [{ name: 'PORT', value: '3000', comment: 'Port the API listens on.' }] },
