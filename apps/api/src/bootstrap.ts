@@ -6,6 +6,7 @@ import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppConfig, DatabaseUrl, createLogger, requestLogContextEnabled, runInRequestLogContext } from '@app/platform';
 import { ApiModule } from './api.module';
 import { ApiFastifyAdapter } from './http/api-fastify-adapter';
+import { corsPolicy } from './http/cors-policy';
 import { genRequestId, registerHttpHooks } from './http/fastify-hooks';
 import { registerStreamingMultipart } from './http/multipart';
 import { setupSwagger } from './http/swagger';
@@ -58,11 +59,7 @@ export async function createApiApp(
   // Without configured origins no browser may call cross-origin, which is what
   // answering without CORS headers means; registering nothing saves a hook per request.
   if (config.env.CORS_ORIGINS.length > 0) {
-    app.enableCors({
-      origin: config.env.CORS_ORIGINS,
-      credentials: true,
-      exposedHeaders: ['X-Request-ID', 'Retry-After', 'ETag', 'Location'],
-    });
+    app.enableCors(corsPolicy(config.env.CORS_ORIGINS));
   }
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED.map((path) => ({ path, method: RequestMethod.GET })) });
   app.useGlobalPipes(createValidationPipe());
