@@ -108,6 +108,9 @@ describe('running the built apps as processes', () => {
       LOG_FORMAT: 'json',
       LOG_LEVEL: 'warn',
       MARKET_DEMO_DATA: 'false',
+      // Each test starts the app several times; on a loaded CI machine a new connection's
+      // handshake was seen to take longer than the 3 s default, failing a start.
+      DATABASE_CONNECTION_TIMEOUT_MS: '10000',
     });
     let accessToken = '';
 

@@ -13,6 +13,7 @@ import {
 } from '@app/platform';
 import { ApiModule } from './api.module';
 import { ApiFastifyAdapter } from './http/api-fastify-adapter';
+import { corsPolicy } from './http/cors-policy';
 import { genRequestId, registerHttpHooks } from './http/fastify-hooks';
 import { jsonBodyParser } from './http/json-body';
 import { registerStreamingMultipart } from './http/multipart';
@@ -87,11 +88,7 @@ export async function createApiApp(
   // Without configured origins no browser may call cross-origin, which is what
   // answering without CORS headers means; registering nothing saves a hook per request.
   if (config.env.CORS_ORIGINS.length > 0) {
-    app.enableCors({
-      origin: config.env.CORS_ORIGINS,
-      credentials: true,
-      exposedHeaders: ['X-Request-ID', 'Retry-After', 'ETag', 'Location'],
-    });
+    app.enableCors(corsPolicy(config.env.CORS_ORIGINS));
   }
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED.map((path) => ({ path, method: RequestMethod.GET })) });
   app.useGlobalPipes(createValidationPipe());

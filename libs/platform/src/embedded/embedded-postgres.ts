@@ -24,7 +24,8 @@ export interface EmbeddedPostgres {
   readonly url: string;
   readonly port: number;
   readonly pgDataDir: string;
-  stop(): Promise<void>;
+  /** Fast shutdown; after `graceMs` an immediate one (crash-safe: the next start recovers from the WAL). */
+  stop(graceMs?: number): Promise<void>;
 }
 
 interface Binaries {
@@ -231,7 +232,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     url,
     port,
     pgDataDir: pgData,
-    stop: () => (stopping ??= stopChild(child)),
+    stop: (graceMs = STOP_TIMEOUT_MS) => (stopping ??= stopChild(child, graceMs)),
   };
 }
 
@@ -271,12 +272,12 @@ async function ensureDatabase(port: number, password: string, database: string):
   }
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
   child.kill('SIGINT');
-  const timer = setTimeout(() => child.kill('SIGQUIT'), STOP_TIMEOUT_MS);
+  const timer = setTimeout(() => child.kill('SIGQUIT'), graceMs);
   await exited;
   clearTimeout(timer);
 }

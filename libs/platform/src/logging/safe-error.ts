@@ -26,7 +26,7 @@ const MAX_DEPTH = 3;
  */
 export function serializeError(err: unknown, options: { stack?: boolean } = {}, depth = 0): SafeError | string {
   if (!isErrorLike(err)) return typeof err === 'string' ? err : Object.prototype.toString.call(err);
-  const e = err as ErrorLike;
+  const e = err;
   const named = err instanceof Error ? err.name || err.constructor.name : e.type;
   const out: SafeError = { type: typeof named === 'string' && named ? named : 'Error', message: e.message };
   const code = typeof e.code === 'string' ? e.code : e.driverError?.code;

@@ -62,7 +62,8 @@ export function runService(definition: ServiceDefinition): void {
             say(`${definition.name} did not finish closing in time; stopping anyway`);
           }
           // Last: PostgreSQL runs in its own process group and outlives the app's connections.
-          await embedded?.stop();
+          // Its fast shutdown gets what the budget leaves, less a moment for the exit.
+          await embedded?.stop(Math.max(250, stopBy + STOP_RESERVE_MS - Date.now() - 500));
           say('stopped');
         },
         budgetMs,
