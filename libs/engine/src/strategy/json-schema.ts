@@ -143,8 +143,9 @@ const COMPARISON_DESCRIPTIONS: Record<string, string> = {
 /**
  * JSON Schema (draft 2020-12) of a strategy definition, version 1. It describes the shape;
  * rules a schema cannot express (references to declared indicators and their outputs, short
- * rules only with `allowShort`, MACD fast < slow, nesting and size limits) are enforced by
- * `validateStrategy`, which is authoritative.
+ * rules only with `allowShort`, MACD fast < slow, nesting and size limits, params declared before
+ * they are referenced and whose whole range fits each slot, constraints met by the defaults) are
+ * enforced by `validateStrategy`, which is authoritative.
  */
 export const strategyJsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -251,12 +252,12 @@ export const strategyJsonSchema = {
     operand: {
       oneOf: [
         { type: 'number', description: 'A constant.' },
-        ref('paramRef'),
         {
           type: 'string',
           description: 'A price field, an indicator name or "indicator.output".',
           pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}(\\.[A-Za-z]+)?$',
         },
+        ref('paramRef'),
       ],
     },
     operands: { type: 'array', prefixItems: [ref('operand'), ref('operand')], items: false, minItems: 2 },
