@@ -67,6 +67,27 @@ describe('backtest CLI', () => {
     expect(result.envelope).toBeDefined();
   });
 
+  it('runs a definition with params with their defaults', () => {
+    const tunable = file('sma-params.json', {
+      version: 1,
+      params: {
+        fast: { type: 'int', default: 3, min: 2, max: 10 },
+        slow: { type: 'int', default: 8, min: 5, max: 50 },
+        stop: { type: 'decimal', default: 1, min: 0.5, max: 3 },
+      },
+      constraints: [{ lt: [{ param: 'fast' }, { param: 'slow' }] }],
+      indicators: {
+        fast: { type: 'sma', period: { param: 'fast' } },
+        slow: { type: 'sma', period: { param: 'slow' } },
+      },
+      entry: { long: { crossAbove: ['fast', 'slow'] }, short: { crossBelow: ['fast', 'slow'] } },
+      risk: { stopLossPct: { param: 'stop' }, takeProfitPct: 2, trailingStopPct: 0.5 },
+      allowShort: true,
+    });
+    const withParams = ok(cli('--strategy', tunable, '--candles', btc, '--timeframe', '1h'));
+    expect(withParams.metrics).toEqual(ok(cli('--strategy', strategy, '--candles', btc, '--timeframe', '1h')).metrics);
+  });
+
   it('aggregates the candles with --timeframe', () => {
     expect(ok(cli('--strategy', strategy, '--candles', btc, '--timeframe', '1h')).equity.time).toHaveLength(240);
   });

@@ -1,4 +1,10 @@
-export type EngineErrorCode = 'INVALID_STRATEGY' | 'INVALID_MARKET_DATA' | 'INVALID_SETTINGS' | 'CANCELLED';
+export type EngineErrorCode =
+  | 'INVALID_STRATEGY'
+  /** Param values that a parameterized definition does not allow (range, grid, constraints). */
+  | 'INVALID_PARAMS'
+  | 'INVALID_MARKET_DATA'
+  | 'INVALID_SETTINGS'
+  | 'CANCELLED';
 
 /**
  * The one error type the engine throws. `code` is stable and machine-readable; callers map it

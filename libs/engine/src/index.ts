@@ -25,7 +25,13 @@ export {
   type AmbiguityMode,
   type SimParams,
 } from './simulate';
-export { validateStrategy, formatValidationIssues } from './strategy/validate';
+export {
+  validateStrategy,
+  validateStrategyDocument,
+  formatValidationIssues,
+  type DocumentValidationResult,
+} from './strategy/validate';
+export { bindParams, paramSpace } from './strategy/params';
 export { strategyJsonSchema } from './strategy/json-schema';
 export { strategyTemplates } from './strategy/templates';
 export { compileSignals } from './strategy/signals';

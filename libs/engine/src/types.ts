@@ -37,53 +37,105 @@ export interface TradeSeries {
 export type PriceSource = 'open' | 'high' | 'low' | 'close' | 'volume' | 'hl2' | 'hlc3' | 'ohlc4';
 
 /** One indicator: a type of the registry in `indicators/registry.ts` and that entry's parameters. */
-export type IndicatorSpec = { [T in IndicatorType]: SpecOf<T> }[IndicatorType];
+export type IndicatorSpec<N = number> = { [T in IndicatorType]: SpecOf<T, N> }[IndicatorType];
 
 export type { IndicatorType };
 
 /** A number, a price field (`close`), an indicator (`fast`) or one of its outputs (`macd.signal`). */
-export type Operand = number | string;
+export type Operand<N = number> = N | string;
 
 export type ComparisonOp = 'gt' | 'gte' | 'lt' | 'lte' | 'crossAbove' | 'crossBelow';
 
-export type Condition =
-  | { all: Condition[] }
-  | { any: Condition[] }
-  | { not: Condition }
-  | { gt: [Operand, Operand] }
-  | { gte: [Operand, Operand] }
-  | { lt: [Operand, Operand] }
-  | { lte: [Operand, Operand] }
-  | { crossAbove: [Operand, Operand] }
-  | { crossBelow: [Operand, Operand] };
+export type Condition<N = number> =
+  | { all: Condition<N>[] }
+  | { any: Condition<N>[] }
+  | { not: Condition<N> }
+  | { gt: [Operand<N>, Operand<N>] }
+  | { gte: [Operand<N>, Operand<N>] }
+  | { lt: [Operand<N>, Operand<N>] }
+  | { lte: [Operand<N>, Operand<N>] }
+  | { crossAbove: [Operand<N>, Operand<N>] }
+  | { crossBelow: [Operand<N>, Operand<N>] };
 
-export interface SideRules {
-  long?: Condition;
-  short?: Condition;
+export interface SideRules<N = number> {
+  long?: Condition<N>;
+  short?: Condition<N>;
 }
 
-export interface RiskSettings {
+export interface RiskSettings<N = number> {
   /** Percent of entry price, e.g. 2 for 2%. */
-  stopLossPct?: number;
-  takeProfitPct?: number;
-  trailingStopPct?: number;
-  maxBarsInTrade?: number;
+  stopLossPct?: N;
+  takeProfitPct?: N;
+  trailingStopPct?: N;
+  maxBarsInTrade?: N;
 }
 
-export type Sizing =
-  | { type: 'equityFraction'; fraction: number; wholeUnits?: boolean }
-  | { type: 'fixedQuote'; amount: number; wholeUnits?: boolean }
-  | { type: 'fixedUnits'; units: number };
+export type Sizing<N = number> =
+  | { type: 'equityFraction'; fraction: N; wholeUnits?: boolean }
+  | { type: 'fixedQuote'; amount: N; wholeUnits?: boolean }
+  | { type: 'fixedUnits'; units: N };
 
-export interface StrategyDefinition {
+/**
+ * A strategy definition. `N` is what may stand where a number goes: plain numbers in a concrete
+ * definition (what runs), numbers or `{ "param": name }` in a parameterized one (what is stored).
+ */
+export interface StrategyDefinition<N = number> {
   version: 1;
-  indicators: Record<string, IndicatorSpec>;
-  entry: SideRules;
-  exit?: SideRules;
-  risk?: RiskSettings;
-  sizing?: Sizing;
+  /** Named tunable numbers; only in a parameterized definition (`bindParams` removes them). */
+  params?: Record<string, ParamSpec>;
+  /** Rules between params, e.g. fast < slow; only beside `params`. */
+  constraints?: ParamConstraint[];
+  indicators: Record<string, IndicatorSpec<N>>;
+  entry: SideRules<N>;
+  exit?: SideRules<N>;
+  risk?: RiskSettings<N>;
+  sizing?: Sizing<N>;
   allowShort?: boolean;
   reverseOnSignal?: boolean;
+}
+
+/** Where a number goes, a parameterized definition may name a param instead: `{ "param": "fast" }`. */
+export interface ParamRef {
+  param: string;
+}
+
+/** A definition that may declare params and refer to them; `bindParams` turns it into a concrete one. */
+export type ParameterizedDefinition = StrategyDefinition<number | ParamRef>;
+
+/**
+ * A tunable number with its default and search range. `int` and `decimal` span min..max (on a grid of
+ * `step` from min when given; an int's step defaults to 1); `choice` is one of `values`.
+ */
+export type ParamSpec =
+  | { type: 'int'; default: number; min: number; max: number; step?: number; description?: string }
+  | { type: 'decimal'; default: number; min: number; max: number; step?: number; description?: string }
+  | { type: 'choice'; default: number; values: number[]; description?: string };
+
+export type ParamType = ParamSpec['type'];
+export type ConstraintOp = 'lt' | 'lte' | 'gt' | 'gte';
+
+/** A rule the param values must meet, e.g. `{ "lt": [{ "param": "fast" }, { "param": "slow" }] }`. */
+export type ParamConstraint = {
+  [Op in ConstraintOp]: { [K in Op]: [number | ParamRef, number | ParamRef] };
+}[ConstraintOp];
+
+/** One dimension of a definition's search space, for an optimiser. */
+export interface ParamDimension {
+  name: string;
+  type: ParamType;
+  default: number;
+  min: number;
+  max: number;
+  /** Grid spacing from min; absent for a continuous decimal and for a choice. */
+  step?: number;
+  /** Every value the param may take, in ascending order; absent for a continuous decimal. */
+  values?: number[];
+  description?: string;
+}
+
+export interface ParamSpace {
+  params: ParamDimension[];
+  constraints: ParamConstraint[];
 }
 
 /** One validation problem, with a JSON path such as `entry.long.all[1].crossAbove[0]`. */
@@ -134,7 +186,8 @@ export interface BacktestSettings {
 }
 
 export interface BacktestInput {
-  definition: StrategyDefinition;
+  /** A parameterized definition runs with its params' defaults. */
+  definition: StrategyDefinition | ParameterizedDefinition;
   precision: Precision;
   /** Base-timeframe candles the rules are evaluated on. For `tick` they may be built from the prints. */
   candles: CandleSeries;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
-import type { StrategyDefinition } from '@app/engine';
+import type { ParameterizedDefinition } from '@app/engine';
 import { afterCursorSql, cursorTimeSql, preparedQuery, type ListCursor } from '@app/platform';
 
 export interface StrategyRecord {
@@ -10,7 +10,7 @@ export interface StrategyRecord {
   description: string;
   tags: string[];
   version: number;
-  definition: StrategyDefinition;
+  definition: ParameterizedDefinition;
   deleted: boolean;
   createdAt: Date;
   updatedAt: Date;
@@ -19,7 +19,7 @@ export interface StrategyRecord {
 export interface StrategyVersionRecord {
   strategyId: string;
   version: number;
-  definition: StrategyDefinition;
+  definition: ParameterizedDefinition;
   createdAt: Date;
 }
 
@@ -29,7 +29,7 @@ interface Row {
   description: string;
   tags: string[];
   latest_version: number;
-  definition: StrategyDefinition;
+  definition: ParameterizedDefinition;
   deleted_at: Date | null;
   created_at: Date;
   updated_at: Date;
@@ -61,7 +61,7 @@ export class StrategyRepository {
 
   async create(
     ownerId: string,
-    input: { name: string; description: string; tags: string[]; definition: StrategyDefinition },
+    input: { name: string; description: string; tags: string[]; definition: ParameterizedDefinition },
   ): Promise<StrategyRecord> {
     return this.db.transaction(async (m) => {
       const [{ id }]: Array<{ id: string }> = await m.query(
@@ -122,8 +122,8 @@ export class StrategyRepository {
   async update(
     ownerId: string,
     id: string,
-    changes: { name?: string; description?: string; tags?: string[]; definition?: StrategyDefinition },
-    sameDefinition: (latest: StrategyDefinition, next: StrategyDefinition) => boolean,
+    changes: { name?: string; description?: string; tags?: string[]; definition?: ParameterizedDefinition },
+    sameDefinition: (latest: ParameterizedDefinition, next: ParameterizedDefinition) => boolean,
   ): Promise<StrategyRecord | undefined> {
     return this.db.transaction(async (m) => {
       const locked: Array<{ latest_version: number }> = await m.query(
@@ -133,7 +133,7 @@ export class StrategyRepository {
       if (locked.length === 0) return undefined;
       let version = locked[0].latest_version;
       if (changes.definition !== undefined) {
-        const [latest]: Array<{ definition: StrategyDefinition }> = await m.query(
+        const [latest]: Array<{ definition: ParameterizedDefinition }> = await m.query(
           `SELECT definition FROM strategy_versions WHERE strategy_id = $1 AND version = $2`,
           [id, version],
         );
@@ -189,7 +189,7 @@ export class StrategyRepository {
     id: string,
     page: { limit: number; before?: number },
   ): Promise<StrategyVersionRecord[]> {
-    const rows: Array<{ version: number; definition: StrategyDefinition; created_at: Date }> = await this.db.query(
+    const rows: Array<{ version: number; definition: ParameterizedDefinition; created_at: Date }> = await this.db.query(
       `SELECT v.version, v.definition, v.created_at FROM strategy_versions v
          JOIN strategies s ON s.id = v.strategy_id
        WHERE v.strategy_id = $1 AND s.owner_id = $2 AND ($3::int IS NULL OR v.version < $3)
@@ -209,7 +209,7 @@ export class StrategyRepository {
     id: string,
     version: number | undefined,
   ): Promise<(StrategyVersionRecord & { name: string }) | undefined> {
-    const rows: Array<{ name: string; version: number; definition: StrategyDefinition; created_at: Date }> =
+    const rows: Array<{ name: string; version: number; definition: ParameterizedDefinition; created_at: Date }> =
       await preparedQuery(
         m,
         `SELECT s.name, v.version, v.definition, v.created_at FROM strategies s
@@ -228,7 +228,7 @@ export class StrategyRepository {
     id: string,
     version: number,
   ): Promise<(StrategyVersionRecord & { name: string }) | undefined> {
-    const rows: Array<{ name: string; definition: StrategyDefinition; created_at: Date }> = await preparedQuery(
+    const rows: Array<{ name: string; definition: ParameterizedDefinition; created_at: Date }> = await preparedQuery(
       this.db,
       `SELECT s.name, v.definition, v.created_at FROM strategies s
          JOIN strategy_versions v ON v.strategy_id = s.id AND v.version = $3

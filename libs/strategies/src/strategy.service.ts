@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { canonicalJson, StrategyDefinition, validateStrategy } from '@app/engine';
+import { canonicalJson, ParameterizedDefinition, validateStrategyDocument } from '@app/engine';
 import { decodeCursor, encodeCursor, ValidationFailedError } from '@app/platform';
 import { StrategyInvalidError, StrategyNotFoundError } from './strategy.errors';
 import { StrategyRecord, StrategyRepository, StrategyVersionRecord } from './strategy.repository';
@@ -9,12 +9,12 @@ export interface StrategyInput {
   name: string;
   description?: string;
   tags?: string[];
-  definition: StrategyDefinition;
+  definition: ParameterizedDefinition;
 }
 
 /** The definition as the engine's validator accepts it, or 400 STRATEGY_INVALID with its JSON paths. */
-export function checkDefinition(definition: unknown): StrategyDefinition {
-  const result = validateStrategy(definition);
+export function checkDefinition(definition: unknown): ParameterizedDefinition {
+  const result = validateStrategyDocument(definition);
   if (!result.ok) {
     throw new StrategyInvalidError(
       result.errors.map((e) => ({ field: e.path ? `definition.${e.path}` : 'definition', message: e.message })),

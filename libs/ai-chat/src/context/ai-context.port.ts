@@ -1,4 +1,4 @@
-import type { BacktestMetrics, DetailCoverage, Envelope, Precision, StrategyDefinition, Trade } from '@app/engine';
+import type { BacktestMetrics, DetailCoverage, Envelope, Precision, ParameterizedDefinition, Trade } from '@app/engine';
 
 /**
  * The assistant's only way to read and save strategies and backtests. The strategies and
@@ -14,7 +14,7 @@ export interface AiStrategyView {
   description: string;
   tags: string[];
   version: number;
-  definition: StrategyDefinition;
+  definition: ParameterizedDefinition;
   updatedAt: Date;
 }
 
@@ -56,7 +56,7 @@ export interface AiContextPort {
   strategy(ownerId: string, id: string): Promise<AiStrategyView>;
   saveStrategy(
     ownerId: string,
-    input: { name: string; description: string; tags: string[]; definition: StrategyDefinition },
+    input: { name: string; description: string; tags: string[]; definition: ParameterizedDefinition },
   ): Promise<AiStrategyView>;
   backtests(
     ownerId: string,

@@ -28,6 +28,7 @@ const PRODUCT = `You are the research assistant of a quant trading backend. You 
 ${indicatorVocabulary()
   .map((line) => `  - ${line}`)
   .join('\n')}
+- A definition may declare params, named tunable numbers with a default and a search range (\`"params": {"fast": {"type": "int", "default": 10, "min": 5, "max": 50, "step": 1}}\`; types int, decimal, choice with \`values\`), and use \`{"param": "fast"}\` wherever a number goes (indicator parameters, operands, risk levels, sizing). Every value in a param's range must be valid where it is used. Constraints between params go in \`"constraints": [{"lt": [{"param": "fast"}, {"param": "slow"}]}]\` (lt, lte, gt, gte). A backtest runs with the defaults; propose params when the user wants to tune or optimise a strategy.
 - Backtests run a strategy version on one market and timeframe at one of three precisions: kline (candles only; when stop-loss and take-profit both lie inside one bar the worse is assumed first and the trade is marked ambiguous), hybrid (fills inside a bar resolved from a lower-timeframe detail series), tick (replay of real trade prints with an order-book / market-impact fill model). A comparison runs one strategy at every precision the user may use and reports how the results differ.
 - Rules are evaluated on each bar's close and orders fill at the next bar's open. Fees are a fraction of notional on every fill; slippage is in basis points against the trader. Percentages in results are in percent; drawdowns are negative.
 

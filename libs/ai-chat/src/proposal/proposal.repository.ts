@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { StrategyDefinition } from '@app/engine';
+import type { ParameterizedDefinition } from '@app/engine';
 
 export type ProposalStatus = 'draft' | 'accepted';
 
@@ -11,7 +11,7 @@ export interface ProposalDraft {
   name: string;
   description: string;
   tags: string[];
-  definition: StrategyDefinition;
+  definition: ParameterizedDefinition;
 }
 
 export interface ProposalRecord extends ProposalDraft {
@@ -30,7 +30,7 @@ interface Row {
   name: string;
   description: string;
   tags: string[];
-  definition: StrategyDefinition;
+  definition: ParameterizedDefinition;
   status: ProposalStatus;
   strategy_id: string | null;
   accepted_at: Date | null;

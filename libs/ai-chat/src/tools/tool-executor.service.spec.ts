@@ -242,6 +242,25 @@ describe(ToolExecutor.name, () => {
       expect(JSON.parse(out.content)).toMatchObject({ proposalId: session.proposals[0].id, status: 'draft' });
     });
 
+    it('keeps the params of a proposal, and returns a bad reference with its path', async () => {
+      const { executor, session, call } = setup();
+      const tunable = {
+        ...valid,
+        params: { low: { type: 'int', default: 30, min: 10, max: 40, step: 5 } },
+        entry: { long: { lt: ['rsi', { param: 'low' }] } },
+      };
+      const out = await executor.execute(call('propose_strategy', { name: 'Tunable', definition: tunable }), session);
+      expect(out.isError).toBe(false);
+      expect(session.proposals[0].definition).toMatchObject({
+        params: tunable.params,
+        entry: { long: { lt: ['rsi', { param: 'low' }] } },
+      });
+      const misspelt = { ...tunable, entry: { long: { lt: ['rsi', { param: 'lwo' }] } } };
+      const bad = await executor.execute(call('propose_strategy', { name: 'Bad', definition: misspelt }), session);
+      expect(bad.isError).toBe(true);
+      expect(bad.content).toContain('entry.long.lt[1]: unknown param "lwo"');
+    });
+
     it('returns the validation errors for correction, a bounded number of times', async () => {
       const { executor, session, call } = setup();
       const bad = call('propose_strategy', {

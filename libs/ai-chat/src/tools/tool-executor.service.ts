@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { formatValidationIssues, validateStrategy, type Precision } from '@app/engine';
+import { formatValidationIssues, validateStrategyDocument, type Precision } from '@app/engine';
 import { MarketReadService } from '@app/market';
 import { AppConfig, AppError } from '@app/platform';
 import { aiToolCalls } from '../ai-chat.metrics';
@@ -187,7 +187,7 @@ export class ToolExecutor {
         '"tags" must be at most 10 tags of 1-40 letters, digits, spaces, dots, dashes or underscores',
       );
     }
-    const result = validateStrategy(input.definition);
+    const result = validateStrategyDocument(input.definition);
     if (!result.ok) {
       session.invalidProposals++;
       const left = maxCorrections - session.invalidProposals + 1;

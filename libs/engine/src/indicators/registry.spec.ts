@@ -69,7 +69,7 @@ describe('indicator registry', () => {
           const errors = errorsOf({ ...minimal(type), [key]: value });
           expect(errors.map((e) => e.path)).toContain(`indicators.x.${key}`);
         }
-        expect(property.$ref ?? property.type).toBe(def.kind === 'period' ? '#/$defs/period' : 'number');
+        expect(property.$ref ?? property.oneOf?.[0].type).toBe(def.kind === 'period' ? '#/$defs/period' : 'number');
       }
     },
   );

@@ -189,3 +189,47 @@ describe('strategyJsonSchema', () => {
     expect(result.ok ? [] : result.errors).toHaveLength(1);
   });
 });
+
+describe('strategyJsonSchema with params', () => {
+  const tunable = () => ({
+    version: 1,
+    params: {
+      fast: { type: 'int', default: 10, min: 5, max: 50, step: 1 },
+      slow: { type: 'int', default: 30, min: 20, max: 200 },
+      stdDev: { type: 'decimal', default: 2, min: 1, max: 3, step: 0.5, description: 'band width' },
+      level: { type: 'choice', default: 30, values: [20, 30] },
+    },
+    constraints: [{ lt: [{ param: 'fast' }, { param: 'slow' }] }, { gte: [{ param: 'slow' }, 25] }],
+    indicators: {
+      fast: { type: 'sma', period: { param: 'fast' } },
+      slow: { type: 'sma', period: { param: 'slow' } },
+      bb: { type: 'bbands', period: 20, stdDev: { param: 'stdDev' } },
+      r: { type: 'rsi', period: 14 },
+    },
+    entry: { long: { all: [{ crossAbove: ['fast', 'slow'] }, { lt: ['r', { param: 'level' }] }] } },
+    exit: { long: { crossBelow: ['close', 'bb.lower'] } },
+    risk: { stopLossPct: { param: 'stdDev' }, maxBarsInTrade: { param: 'fast' } },
+    sizing: { type: 'fixedUnits', units: { param: 'level' } },
+  });
+
+  it('accepts a definition with params, as the validator does', () => {
+    expect(validate(tunable())).toBeUndefined();
+    expect(validateStrategy(tunable()).ok).toBe(true);
+  });
+
+  it.each<[string, (d: ParsedJson) => void]>([
+    ['a param without a range', (d) => delete d.params.fast.max],
+    ['an unknown param type', (d) => (d.params.fast.type = 'float')],
+    ['a fractional int default', (d) => (d.params.fast.default = 10.5)],
+    ['a choice without values', (d) => (d.params.level.values = [])],
+    ['a reference with another key', (d) => (d.indicators.fast.period = { param: 'fast', x: 1 })],
+    ['a reference that is not a string', (d) => (d.indicators.fast.period = { param: 3 })],
+    ['a constraint with an unknown operator', (d) => (d.constraints[0] = { ne: [{ param: 'fast' }, 3] })],
+    ['a constraint with one operand', (d) => (d.constraints[0] = { lt: [{ param: 'fast' }] })],
+  ])('rejects %s, as the validator does', (_case, mutate) => {
+    const definition = tunable();
+    mutate(definition);
+    expect(validate(definition)).toEqual(expect.any(String));
+    expect(validateStrategy(definition).ok).toBe(false);
+  });
+});

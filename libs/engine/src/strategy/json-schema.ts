@@ -8,6 +8,8 @@ import {
   type ParamDef,
 } from '../indicators';
 import type { IndicatorType } from '../types';
+import { CONSTRAINT_OPS } from './param-values';
+import { MAX_CONSTRAINTS, MAX_PARAMS } from './validate';
 import {
   COMPARISON_OPS,
   INDICATOR_NAME_PATTERN,
@@ -24,12 +26,14 @@ function param(def: ParamDef): Record<string, unknown> {
     ...(def.default === undefined ? {} : { default: def.default }),
   };
   if (def.kind === 'period') return { ...ref('period'), ...annotations };
-  return {
-    type: 'number',
-    ...(def.exclusiveMin === undefined ? {} : { exclusiveMinimum: def.exclusiveMin }),
-    ...(def.max === undefined ? {} : { maximum: def.max }),
-    ...annotations,
-  };
+  return orParam(
+    {
+      type: 'number',
+      ...(def.exclusiveMin === undefined ? {} : { exclusiveMinimum: def.exclusiveMin }),
+      ...(def.max === undefined ? {} : { maximum: def.max }),
+    },
+    annotations,
+  );
 }
 
 function indicator(type: IndicatorType, entry: IndicatorEntry) {
@@ -97,7 +101,35 @@ function comparison(op: string, description: string) {
   };
 }
 
-const percent = (description: string) => ({ type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 100, description });
+/** A number slot: the number itself or a reference to a declared param. */
+function orParam(schema: Record<string, unknown>, annotations: Record<string, unknown> = {}) {
+  return { oneOf: [schema, ref('paramRef')], ...annotations };
+}
+
+const percent = (description: string) =>
+  orParam({ type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 100 }, { description });
+
+const numberParam = (type: 'int' | 'decimal', description: string) => ({
+  type: 'object',
+  description,
+  additionalProperties: false,
+  required: ['type', 'default', 'min', 'max'],
+  properties: {
+    type: { const: type },
+    default: { type: type === 'int' ? 'integer' : 'number', description: 'The value a backtest runs with.' },
+    min: { type: type === 'int' ? 'integer' : 'number' },
+    max: { type: type === 'int' ? 'integer' : 'number', description: 'At least min.' },
+    step: {
+      type: type === 'int' ? 'integer' : 'number',
+      exclusiveMinimum: 0,
+      description:
+        type === 'int'
+          ? 'Grid spacing from min (default 1); the default lies on the grid.'
+          : 'Grid spacing from min; without it the range is continuous. The default lies on the grid.',
+    },
+    description: { type: 'string' },
+  },
+});
 
 const COMPARISON_DESCRIPTIONS: Record<string, string> = {
   gt: 'a > b on the bar',
@@ -111,8 +143,9 @@ const COMPARISON_DESCRIPTIONS: Record<string, string> = {
 /**
  * JSON Schema (draft 2020-12) of a strategy definition, version 1. It describes the shape;
  * rules a schema cannot express (references to declared indicators and their outputs, short
- * rules only with `allowShort`, MACD fast < slow, nesting and size limits) are enforced by
- * `validateStrategy`, which is authoritative.
+ * rules only with `allowShort`, MACD fast < slow, nesting and size limits, params declared before
+ * they are referenced and whose whole range fits each slot, constraints met by the defaults) are
+ * enforced by `validateStrategy`, which is authoritative.
  */
 export const strategyJsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -122,7 +155,9 @@ export const strategyJsonSchema = {
     'Named indicators and entry/exit rules evaluated on each bar close; orders fill at the next bar open. ' +
     `Operands are numbers, price fields (${PRICE_SOURCES.join(', ')}), an indicator name, ` +
     `or "name.output" for indicators with several outputs (${multiOutputSummary()}). ` +
-    'Comparisons involving a value that is not yet defined (indicator warm-up) are false.',
+    'Comparisons involving a value that is not yet defined (indicator warm-up) are false. ' +
+    'Wherever a number goes (indicator parameters, operands, risk levels, sizing), {"param": name} may stand for ' +
+    'one of the declared params; the definition runs with their defaults unless an optimiser binds other values.',
   type: 'object',
   additionalProperties: false,
   required: ['version', 'indicators', 'entry'],
@@ -152,9 +187,62 @@ export const strategyJsonSchema = {
       default: true,
       description: 'An opposite entry signal closes the position and opens the other side at the same fill.',
     },
+    params: {
+      type: 'object',
+      description: 'Tunable numbers by name, each with a default and a search range; referenced as {"param": name}.',
+      maxProperties: MAX_PARAMS,
+      propertyNames: { pattern: INDICATOR_NAME_PATTERN.source, not: { enum: ['__proto__'] } },
+      additionalProperties: ref('param'),
+    },
+    constraints: {
+      type: 'array',
+      description: `Rules the param values must meet, e.g. {"lt": [{"param": "fast"}, {"param": "slow"}]}; the defaults must meet them. At most ${MAX_CONSTRAINTS}.`,
+      items: ref('constraint'),
+    },
   },
   $defs: {
-    period: { type: 'integer', minimum: 1, maximum: MAX_PERIOD },
+    period: orParam({ type: 'integer', minimum: 1, maximum: MAX_PERIOD }),
+    paramRef: {
+      type: 'object',
+      description: 'A declared param standing for a number; every value in its range must fit where it stands.',
+      additionalProperties: false,
+      required: ['param'],
+      properties: { param: { type: 'string', pattern: INDICATOR_NAME_PATTERN.source } },
+    },
+    param: {
+      oneOf: [
+        numberParam('int', 'An integer from min to max.'),
+        numberParam('decimal', 'A decimal number from min to max.'),
+        {
+          type: 'object',
+          description: 'One of the listed numbers.',
+          additionalProperties: false,
+          required: ['type', 'default', 'values'],
+          properties: {
+            type: { const: 'choice' },
+            default: { type: 'number', description: 'One of the values; the value a backtest runs with.' },
+            values: { type: 'array', minItems: 1, items: { type: 'number' } },
+            description: { type: 'string' },
+          },
+        },
+      ],
+    },
+    constraint: {
+      oneOf: CONSTRAINT_OPS.map((op) => ({
+        type: 'object',
+        description: `a ${{ lt: '<', lte: '<=', gt: '>', gte: '>=' }[op]} b`,
+        additionalProperties: false,
+        required: [op],
+        properties: {
+          [op]: {
+            type: 'array',
+            prefixItems: [orParam({ type: 'number' }), orParam({ type: 'number' })],
+            items: false,
+            minItems: 2,
+          },
+        },
+      })),
+    },
     source: { enum: [...PRICE_SOURCES], description: 'Price series the indicator reads.' },
     indicator: {
       oneOf: [...INDICATOR_TYPES]
@@ -169,6 +257,7 @@ export const strategyJsonSchema = {
           description: 'A price field, an indicator name or "indicator.output".',
           pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}(\\.[A-Za-z]+)?$',
         },
+        ref('paramRef'),
       ],
     },
     operands: { type: 'array', prefixItems: [ref('operand'), ref('operand')], items: false, minItems: 2 },
@@ -211,7 +300,10 @@ export const strategyJsonSchema = {
         stopLossPct: percent('Stop-loss distance from the entry price, in percent.'),
         takeProfitPct: percent('Take-profit distance from the entry price, in percent.'),
         trailingStopPct: percent('Trailing-stop distance from the best price since entry, in percent.'),
-        maxBarsInTrade: { type: 'integer', minimum: 1, description: 'Close the position after this many bars.' },
+        maxBarsInTrade: orParam(
+          { type: 'integer', minimum: 1 },
+          { description: 'Close the position after this many bars.' },
+        ),
       },
     },
     sizing: {
@@ -224,7 +316,7 @@ export const strategyJsonSchema = {
           required: ['type', 'fraction'],
           properties: {
             type: { const: 'equityFraction' },
-            fraction: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+            fraction: orParam({ type: 'number', exclusiveMinimum: 0, maximum: 1 }),
             wholeUnits: { type: 'boolean', default: false },
           },
         },
@@ -235,7 +327,7 @@ export const strategyJsonSchema = {
           required: ['type', 'amount'],
           properties: {
             type: { const: 'fixedQuote' },
-            amount: { type: 'number', exclusiveMinimum: 0 },
+            amount: orParam({ type: 'number', exclusiveMinimum: 0 }),
             wholeUnits: { type: 'boolean', default: false },
           },
         },
@@ -244,7 +336,10 @@ export const strategyJsonSchema = {
           description: 'Trade a fixed number of units on each entry.',
           additionalProperties: false,
           required: ['type', 'units'],
-          properties: { type: { const: 'fixedUnits' }, units: { type: 'number', exclusiveMinimum: 0 } },
+          properties: {
+            type: { const: 'fixedUnits' },
+            units: orParam({ type: 'number', exclusiveMinimum: 0 }),
+          },
         },
       ],
     },

@@ -30,7 +30,7 @@ function errorsOf(input: unknown): ValidationIssue[] {
   return result.ok ? [] : result.errors;
 }
 
-const TOP_KEYS = 'version, indicators, entry, exit, risk, sizing, allowShort, reverseOnSignal';
+const TOP_KEYS = 'version, indicators, entry, exit, risk, sizing, allowShort, reverseOnSignal, params, constraints';
 const OPS = 'all, any, not, gt, gte, lt, lte, crossAbove, crossBelow';
 const PERIOD = 'must be an integer from 1 to 10000';
 const PCT = 'must be greater than 0 and less than 100';

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsObject, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { PageQueryDto } from '@app/platform';
-import type { StrategyDefinition } from '@app/engine';
+import type { ParameterizedDefinition } from '@app/engine';
 import type { StrategyRecord, StrategyVersionRecord } from '../strategy.repository';
 
 const TAG = /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,39}$/u;
@@ -33,7 +33,7 @@ export class CreateStrategyDto {
 
   @ApiProperty(DEFINITION_DOC)
   @IsObject()
-  definition!: StrategyDefinition;
+  definition!: ParameterizedDefinition;
 }
 
 export class UpdateStrategyDto {
@@ -60,7 +60,7 @@ export class UpdateStrategyDto {
   @ApiPropertyOptional({ ...DEFINITION_DOC, description: 'A new definition; it becomes the next version.' })
   @IsOptional()
   @IsObject()
-  definition?: StrategyDefinition;
+  definition?: ParameterizedDefinition;
 }
 
 export class StrategyListQueryDto extends PageQueryDto {
@@ -87,7 +87,7 @@ export class StrategyResponseDto {
   version!: number;
 
   @ApiProperty(DEFINITION_DOC)
-  definition!: StrategyDefinition;
+  definition!: ParameterizedDefinition;
 
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
@@ -109,7 +109,7 @@ export class StrategyVersionResponseDto {
   version!: number;
 
   @ApiProperty(DEFINITION_DOC)
-  definition!: StrategyDefinition;
+  definition!: ParameterizedDefinition;
 
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
@@ -134,7 +134,7 @@ export class StrategyTemplateResponseDto {
   description!: string;
 
   @ApiProperty(DEFINITION_DOC)
-  definition!: StrategyDefinition;
+  definition!: ParameterizedDefinition;
 }
 
 export class StrategyTemplateListResponseDto {
