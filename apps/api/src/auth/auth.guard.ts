@@ -54,7 +54,7 @@ export class AuthGuard implements CanActivate {
     if (access.isPublic) return true;
     const http = context.switchToHttp();
     const request = http.getRequest<AuthenticatedRequest>();
-    const blockedFor = this.failures.blockedFor(request.ip);
+    const blockedFor = this.failures.blockedFor(request);
     if (blockedFor > 0) throw rateLimited(blockedFor, request, http.getResponse<FastifyReply>());
     let principal: Principal | undefined | Promise<Principal>;
     try {

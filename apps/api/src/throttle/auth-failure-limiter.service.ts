@@ -36,10 +36,14 @@ export class AuthFailureLimiter {
     this.limit = config.env.THROTTLE_AUTH_FAILURE_LIMIT;
   }
 
-  /** Seconds the address is still blocked for here, 0 when it is not. */
-  blockedFor(ip: string | undefined): number {
+  /**
+   * Seconds the request's address is still blocked for here, 0 when it is not.
+   * Takes the request, not its address: `request.ip` is computed on each read
+   * (behind TRUST_PROXY, from X-Forwarded-For), and usually nothing is blocked.
+   */
+  blockedFor(request: { ip: string | undefined }): number {
     if (this.blocked.size === 0) return 0;
-    const address = normalizeIp(ip ?? '');
+    const address = normalizeIp(request.ip ?? '');
     const until = this.blocked.get(address);
     if (until === undefined) return 0;
     const left = until - Date.now();
