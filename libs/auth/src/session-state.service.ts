@@ -9,13 +9,17 @@ const STATES_MAX = 50_000;
 interface SessionState {
   live: boolean;
   until: number;
+  /** From here on a request reads the state again in the background, so a busy session never waits for it. */
+  refreshAt: number;
 }
 
 /**
  * Whether the session an access token names is still live, answered from
  * memory on the request path. The truth is the session's refresh-token rows in
  * PostgreSQL, so a restart or a new instance knows every revocation. A "live"
- * answer is trusted for AUTH_SESSION_CACHE_SECONDS; a revocation made here
+ * answer is trusted for AUTH_SESSION_CACHE_SECONDS, and a request in its last
+ * fifth reads it again in the background, so a busy session never makes a
+ * request wait for the database. A revocation made here
  * applies at once and is published on Redis (when REDIS_URL is set), so other
  * instances drop the session within a message's latency rather than the TTL.
  * A revoked session stays revoked, so that answer is kept until every access
@@ -68,7 +72,14 @@ export class SessionStateService implements OnModuleInit, OnApplicationShutdown 
   /** The remembered answer: true live, false revoked, undefined when it must be read. */
   cached(sessionId: string): boolean | undefined {
     const state = this.states.get(sessionId);
-    return state !== undefined && state.until > Date.now() ? state.live : undefined;
+    if (state === undefined) return undefined;
+    const now = Date.now();
+    if (state.until <= now) return undefined;
+    if (now >= state.refreshAt && state.live && !this.loading.has(sessionId)) {
+      // A failed read leaves the entry to expire; the next request then reads it (and reports the failure).
+      this.load(sessionId).catch(() => undefined);
+    }
+    return state.live;
   }
 
   /** Reads the session's state from PostgreSQL and remembers it. */
@@ -117,9 +128,8 @@ export class SessionStateService implements OnModuleInit, OnApplicationShutdown 
 
   private remember(sessionId: string, live: boolean): void {
     if (this.states.size >= STATES_MAX) this.states.clear();
-    this.states.set(sessionId, {
-      live,
-      until: Date.now() + (live ? this.liveMs : ACCESS_TOKEN_TTL_SECONDS * 1000),
-    });
+    const now = Date.now();
+    const until = now + (live ? this.liveMs : ACCESS_TOKEN_TTL_SECONDS * 1000);
+    this.states.set(sessionId, { live, until, refreshAt: now + (live ? this.liveMs * 0.8 : Infinity) });
   }
 }
