@@ -1,5 +1,14 @@
 import { createTestApi, TestApi } from '../support/test-app';
-import { bearer, expectProblem, JWT_SECRET, PASSWORD, register, registerAdmin, Session } from './auth-helpers';
+import {
+  bearer,
+  expectProblem,
+  JWT_SECRET,
+  PASSWORD,
+  register,
+  registerAdmin,
+  rotatedLongAgo,
+  Session,
+} from './auth-helpers';
 
 interface AuditEvent {
   action: string;
@@ -44,6 +53,7 @@ describe('audit log', () => {
     const ok = await post('login', { email: user.user.email, password: PASSWORD });
     const session: Session = ok.json();
     await post('refresh', { refreshToken: session.refreshToken });
+    await rotatedLongAgo(api, session.refreshToken);
     expect((await post('refresh', { refreshToken: session.refreshToken })).statusCode).toBe(401);
     const key = (await post('api-keys', { name: 'audit' }, bearer(user.accessToken))).json();
     await api.inject({ method: 'DELETE', url: `/api/v1/auth/api-keys/${key.id}`, headers: bearer(user.accessToken) });

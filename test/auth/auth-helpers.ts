@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { TestApi } from '../support/test-app';
 
@@ -33,6 +33,21 @@ export async function registerAdmin(api: TestApi): Promise<Session> {
   const { user } = await register(api, email);
   await api.app.get(DataSource).query(`UPDATE users SET role = 'admin' WHERE id = $1`, [user.id]);
   return login(api, email);
+}
+
+/**
+ * Moves a rotated refresh token's rotation an hour into the past, out of the
+ * grace window, so presenting it again is a replay and not a race.
+ */
+export async function rotatedLongAgo(api: TestApi, refreshToken: string): Promise<void> {
+  const hash = createHash('sha256').update(refreshToken).digest('hex');
+  const [, updated]: [unknown, number] = await api.app
+    .get(DataSource)
+    .query(
+      `UPDATE refresh_tokens SET revoked_at = revoked_at - interval '1 hour' WHERE token_hash = $1 AND revoked_reason = 'rotated'`,
+      [hash],
+    );
+  if (updated !== 1) throw new Error(`expected one rotated token, found ${updated}`);
 }
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');

@@ -24,6 +24,13 @@ export class AccessTokenExpiredError extends AppError {
   }
 }
 
+/** The token's session ended (logout, refresh-token reuse, password change) before the token expired. */
+export class SessionRevokedError extends AppError {
+  constructor() {
+    super('SESSION_REVOKED', 'unauthenticated', 'The session of this access token has ended; log in again.');
+  }
+}
+
 export class ApiKeyInvalidError extends AppError {
   constructor() {
     super('API_KEY_INVALID', 'unauthenticated', 'The API key is unknown, revoked or expired.');

@@ -14,6 +14,7 @@ import { ExchangeCredentialEntity } from './exchange-credential.entity';
 import { ExchangeCredentialRepository } from './exchange-credential.repository';
 import { PasswordService } from './password.service';
 import { RefreshTokenEntity } from './refresh-token.entity';
+import { SessionStateService } from './session-state.service';
 import { SessionRepository } from './session.repository';
 import { TokenService } from './token.service';
 import { UserAdminService } from './user-admin.service';
@@ -38,6 +39,7 @@ import { VaultCipher } from './vault-cipher';
   providers: [
     UserRepository,
     SessionRepository,
+    SessionStateService,
     ApiKeyRepository,
     AuditRepository,
     AuditService,

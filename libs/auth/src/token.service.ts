@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, createSecretKey, KeyObject, randomBytes, randomUUID } from 'node:crypto';
 import { AppConfig } from '@app/platform';
 import { AccessTokenExpiredError, AccessTokenInvalidError } from './auth.errors';
 import { Role, Tier } from './user.entity';
@@ -33,6 +33,7 @@ export class TokenService {
    * the HMAC and JSON parsing were most of an authenticated request's CPU.
    */
   private readonly verified = new Map<string, { claims: AccessClaims; expiresAtMs: number }>();
+  private readonly rotationKey: KeyObject;
 
   constructor(private readonly config: AppConfig) {
     let secret = config.env.JWT_SECRET;
@@ -45,6 +46,19 @@ export class TokenService {
     // A KeyObject, not the string: jsonwebtoken otherwise first tries (and fails) to parse
     // the string as a PEM public key on every sign and verify, which dominated a request's CPU.
     this.jwt = new JwtService({ secret: createSecretKey(Buffer.from(secret, 'utf8')) });
+    // A key of its own for refresh-token rotation, so that no HMAC it computes is also a valid token signature.
+    this.rotationKey = createSecretKey(createHmac('sha256', secret).update('refresh-token-rotation').digest());
+  }
+
+  /**
+   * The refresh token that replaces `refreshToken` when it is rotated: derived,
+   * not random, so that a second request presenting the same token moments
+   * later (two tabs refreshing at once) can be answered with the same successor
+   * on any instance without storing it. Only its hash is stored, and deriving it
+   * needs both the old token and JWT_SECRET.
+   */
+  successorOf(refreshToken: string): string {
+    return createHmac('sha256', this.rotationKey).update(refreshToken, 'utf8').digest('base64url');
   }
 
   sign(claims: Omit<AccessClaims, 'jti'>): { token: string; expiresIn: number } {

@@ -3,6 +3,7 @@ import { AuditService, RequestMeta } from './audit.service';
 import { AuthenticationService, Principal } from './authentication.service';
 import { InvalidCursorError, OwnAccountChangeError, UserNotFoundError } from './auth.errors';
 import { decodeCursor, encodeCursor } from '@app/platform';
+import { SessionStateService } from './session-state.service';
 import { SessionRepository } from './session.repository';
 import { Role, Tier } from './user.entity';
 import { UserRecord, UserRepository } from './user.repository';
@@ -20,6 +21,7 @@ export class UserAdminService {
     private readonly sessions: SessionRepository,
     private readonly authentication: AuthenticationService,
     private readonly audit: AuditService,
+    private readonly sessionStates: SessionStateService,
   ) {}
 
   async list(query: { limit: number; cursor?: string; tier?: Tier; role?: Role }): Promise<UserPage> {
@@ -44,7 +46,7 @@ export class UserAdminService {
     }
     const user = await this.users.update(id, patch);
     if (!user) throw new UserNotFoundError();
-    if (user.disabled) await this.sessions.revokeAllOfUser(user.id, 'disabled');
+    if (user.disabled) await this.sessionStates.revoked(await this.sessions.revokeAllOfUser(user.id, 'disabled'));
     this.authentication.forget(user.id);
     const changes = { tier: patch.tier, role: patch.role, disabled: patch.disabled };
     await this.audit.record('user.updated', meta, { actorId: admin.id, subjectId: user.id, details: { changes } });

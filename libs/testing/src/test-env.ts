@@ -37,6 +37,8 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Nod
     // Suites log in and register many times from one address; throttle tests set low limits themselves.
     THROTTLE_DEFAULT_LIMIT: '1000000',
     THROTTLE_LOGIN_LIMIT: '1000000',
+    THROTTLE_LOGIN_IP_LIMIT: '1000000',
+    THROTTLE_AUTH_FAILURE_LIMIT: '1000000',
     THROTTLE_REGISTER_LIMIT: '1000000',
     THROTTLE_BACKTEST_LIMIT: '1000000',
     ...overrides,

@@ -12,6 +12,11 @@ export type RateLimitScope = 'ipAndEmail' | 'ip' | 'user';
 export interface RateLimitRule {
   limit: number;
   scope: RateLimitScope;
+  /**
+   * A second budget per client IP alone, spent by the same requests: a per-IP
+   * and email budget alone lets one address try a password on every email.
+   */
+  ipLimit?: number;
 }
 
 /** The rule for a named limit (or the default), read from config. */
@@ -19,7 +24,7 @@ export function rateLimitRule(name: RateLimitName | 'default', config: AppConfig
   const env = config.env;
   switch (name) {
     case 'login':
-      return { limit: env.THROTTLE_LOGIN_LIMIT, scope: 'ipAndEmail' };
+      return { limit: env.THROTTLE_LOGIN_LIMIT, scope: 'ipAndEmail', ipLimit: env.THROTTLE_LOGIN_IP_LIMIT };
     case 'register':
       return { limit: env.THROTTLE_REGISTER_LIMIT, scope: 'ip' };
     case 'aiChat':

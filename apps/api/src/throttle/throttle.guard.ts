@@ -71,10 +71,27 @@ export class ApiThrottlerGuard implements CanActivate {
     const request = http.getRequest<AuthenticatedRequest>();
     const reply = http.getResponse<FastifyReply>();
     const { key, limit } = this.budget(route, request);
+    const ipLimit = route.rule.ipLimit;
+    if (ipLimit === undefined) return this.spend(key, limit, route.name, request, reply);
+    // The address's own budget first: once it is spent, the per-email budgets are not touched.
+    const ipKey = hashedKey(`${route.name}Ip`, `ip:${normalizeIp(request.ip)}`);
+    const perIp = this.spend(ipKey, ipLimit, route.name, request, reply);
+    if (perIp instanceof Promise) return perIp.then(() => this.spend(key, limit, route.name, request, reply));
+    return this.spend(key, limit, route.name, request, reply);
+  }
+
+  /** Counts one request against a budget; admits it or throws RATE_LIMITED. */
+  private spend(
+    key: string,
+    limit: number,
+    name: string,
+    request: AuthenticatedRequest,
+    reply: FastifyReply,
+  ): true | Promise<true> {
     const record =
       this.storage instanceof MemoryThrottlerStorage
         ? this.storage.hit(key, this.windowMs, limit, this.windowMs)
-        : this.storage.increment(key, this.windowMs, limit, this.windowMs, route.name);
+        : this.storage.increment(key, this.windowMs, limit, this.windowMs, name);
     if (record instanceof Promise) return record.then((r) => settle(r, limit, request, reply));
     return settle(record, limit, request, reply);
   }
@@ -121,18 +138,21 @@ export class ApiThrottlerGuard implements CanActivate {
 }
 
 /** Hashed so that no user, email or address is readable in Redis keys. */
-function hashedKey(name: string, tracker: string): string {
+export function hashedKey(name: string, tracker: string): string {
   return `${name}:${createHash('sha256').update(tracker).digest('base64url')}`;
+}
+
+/** The 429 for a blocked caller: Retry-After set and the refusal counted by route. */
+export function rateLimited(seconds: number, request: AuthenticatedRequest, reply: FastifyReply): RateLimitedError {
+  const retryAfter = Math.max(1, seconds);
+  void reply.header('Retry-After', retryAfter);
+  httpThrottledRequests().inc({ route: request.routeOptions.url ?? 'unmatched' });
+  return new RateLimitedError(retryAfter);
 }
 
 /** Lets the request through with the X-RateLimit headers, or answers 429 with Retry-After. */
 function settle(record: ThrottlerRecord, limit: number, request: AuthenticatedRequest, reply: FastifyReply): true {
-  if (record.isBlocked) {
-    const retryAfter = Math.max(1, record.timeToBlockExpire);
-    void reply.header('Retry-After', retryAfter);
-    httpThrottledRequests().inc({ route: request.routeOptions.url ?? 'unmatched' });
-    throw new RateLimitedError(retryAfter);
-  }
+  if (record.isBlocked) throw rateLimited(record.timeToBlockExpire, request, reply);
   void reply.header('X-RateLimit-Limit', limit);
   void reply.header('X-RateLimit-Remaining', Math.max(0, limit - record.totalHits));
   void reply.header('X-RateLimit-Reset', record.timeToExpire);

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig, RedisConnection } from '@app/platform';
+import { AuthFailureLimiter } from './auth-failure-limiter.service';
 import { MemoryThrottlerStorage } from './memory-throttler-storage.service';
 import { RedisThrottlerStorage } from './redis-throttler-storage.service';
 
@@ -23,6 +24,7 @@ import { RedisThrottlerStorage } from './redis-throttler-storage.service';
       }),
     }),
   ],
-  exports: [ThrottlerModule],
+  providers: [AuthFailureLimiter],
+  exports: [ThrottlerModule, AuthFailureLimiter],
 })
 export class ThrottleModule {}

@@ -22,6 +22,13 @@ export function newApiKey(): { key: string; prefix: string } {
   return { key: `${prefix}_${randomToken(32)}`, prefix };
 }
 
+const API_KEY_FORMAT = /^qk_[A-Za-z0-9_-]{8}_[A-Za-z0-9_-]{43}$/;
+
+/** Whether `key` has the shape newApiKey gives every key: anything else is rejected without a lookup. */
+export function isWellFormedApiKey(key: string): boolean {
+  return API_KEY_FORMAT.test(key);
+}
+
 /** A strong random password for a generated admin account. */
 export function generatePassword(): string {
   return randomToken(24);
