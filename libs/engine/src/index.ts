@@ -1,5 +1,5 @@
 export * from './types';
-export { runBacktest } from './backtest';
+export { runBacktest, runBacktestStream } from './backtest';
 export { EngineError, type EngineErrorCode } from './errors';
 export { ENGINE_VERSION } from './version';
 export { canonicalJson, toResultJson } from './json';
@@ -19,8 +19,10 @@ export {
 export { computeMetrics, downsampleEquity, MAX_DOWNSAMPLED_POINTS, periodsPerYear } from './metrics';
 export {
   simulateHybrid,
+  simulateHybridStream,
   simulateKline,
   simulateTick,
+  simulateTickStream,
   resolveParams,
   type AmbiguityMode,
   type SimParams,

@@ -151,6 +151,27 @@ export interface BacktestInput {
   onProgress?: (percent: number) => boolean | void;
 }
 
+/**
+ * A candle series delivered in chunks, each shaped like the whole series (`timeframeMs`
+ * included), in time order and cut anywhere.
+ */
+export interface CandleStream {
+  readonly timeframeMs: number;
+  readonly chunks: Iterable<CandleSeries>;
+}
+
+/**
+ * `BacktestInput` with the detail bars and the prints streamed: the engine reads them chunk by
+ * chunk as the run reaches them and keeps only the chunks it still needs, so a run's memory is
+ * bounded by the chunk size and the base-bar count. The candles stay whole (signals need them).
+ */
+export interface StreamingBacktestInput extends Omit<BacktestInput, 'detail' | 'trades'> {
+  /** Hybrid: detail series from coarsest to finest. */
+  detail?: CandleStream[];
+  /** Tick: trade prints covering the candles' span. */
+  trades?: Iterable<TradeSeries>;
+}
+
 export type TradeSide = 'long' | 'short';
 export type ExitReason = 'signal' | 'stopLoss' | 'takeProfit' | 'trailingStop' | 'maxBars' | 'end';
 
