@@ -6,7 +6,7 @@ import { computeMetrics, downsampleEquity, periodsPerYear } from './metrics';
 import type { BarRun, ProgressHook } from './simulate/core';
 import { simulateHybridStream } from './simulate/hybrid';
 import { simulateKline } from './simulate/kline';
-import { checkPrecision, checkSettings, DEFAULT_FEE_RATE, resolveParams } from './simulate/params';
+import { checkPrecision, checkSettings, resolveFeeModel, resolveFillModel, resolveParams } from './simulate/params';
 import { simulateTickStream } from './simulate/tick';
 import { compileSignals } from './strategy/signals';
 import { formatValidationIssues, validateStrategy } from './strategy/validate';
@@ -206,10 +206,16 @@ export function runBacktestStream(input: StreamingBacktestInput): BacktestResult
   // Views, not copies: the curve's times are the input's bar times, its values the simulator's.
   const equity = { time: JsonFloat64Array.viewOf(candles.time), equity: JsonFloat64Array.viewOf(run.equity) };
   const equityDownsampled = downsampleEquity(candles.time, run.equity);
+  const fees = resolveFeeModel(settings);
+  const fill = resolveFillModel(settings, precision);
+  // The models in their canonical form; the legacy fields alone when they say it all, so runs
+  // from before the models keep their fingerprints.
   const resolvedSettings = {
     initialCapital: params.initialCapital,
-    feeRate: settings.feeRate ?? DEFAULT_FEE_RATE,
-    slippageBps: precision === 'tick' ? 0 : (settings.slippageBps ?? 0),
+    feeRate: params.feeRate,
+    slippageBps: fill.bps,
+    fees: fees.type === 'flat' ? undefined : fees,
+    fill: fill.type === 'bps' ? undefined : fill,
     calendar,
     periodsPerYear: ppy,
     tick:

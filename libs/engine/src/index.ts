@@ -24,6 +24,12 @@ export {
   simulateTick,
   simulateTickStream,
   resolveParams,
+  resolveFeeModel,
+  resolveFillModel,
+  DEFAULT_FEE_RATE,
+  DEFAULT_LATENCY_MS,
+  DEFAULT_IMPACT_COEFFICIENT,
+  DEFAULT_IMPACT_LOOKBACK_MS,
   type AmbiguityMode,
   type SimParams,
 } from './simulate';

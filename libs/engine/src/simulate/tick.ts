@@ -133,7 +133,7 @@ class TickRun {
     const { close, time, timeframeMs: tf } = this.candles;
     if (n > 0 && led.side !== 0) {
       const last = close[n - 1];
-      led.addExitFill(led.units, last, last);
+      led.addExitFill(led.units, last, last, led.feeRate);
       led.finish(time[n - 1] + tf, n - 1, REASON_END);
       equity[n - 1] = led.cash;
     }
@@ -254,7 +254,7 @@ class TickRun {
             if (closeReason !== REASON_NONE) {
               const qty = legRemaining < avail ? legRemaining : avail;
               const fill = led.side > 0 ? px * (1 - legImpact) : px * (1 + legImpact);
-              led.addExitFill(qty, px, fill);
+              led.addExitFill(qty, px, fill, closeReason === REASON_TAKE_PROFIT ? led.makerFeeRate : led.feeRate);
               legRemaining -= qty;
               avail -= qty;
               if (legRemaining === 0) {
