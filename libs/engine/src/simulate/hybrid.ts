@@ -125,9 +125,7 @@ class HybridResolver implements IntrabarResolver {
     const start = base.time[i];
     const end = start + base.timeframeMs;
     for (const level of this.detail) level.release(start);
-    const d = this.detail[0];
-    let j = d.lowerBound(start);
-    if (!d.has(j) || d.select(j).time[d.k] >= end) {
+    if (!this.playInside(led, 0, start, end, i) && !this.found) {
       this.adaptive(
         led,
         base.open[i],
@@ -138,17 +136,41 @@ class HybridResolver implements IntrabarResolver {
         i,
         this.adverse[this.detail.length],
       );
-      return;
-    }
-    for (; d.has(j) && d.select(j).time[d.k] < end; j++) {
-      if (this.playDetail(led, 0, j, i)) return;
     }
   }
 
-  private playDetail(led: Ledger, level: number, j: number, bar: number): boolean {
+  /** Whether `playInside` found any bar in its range (when it returned false). */
+  private found = false;
+
+  /**
+   * Plays the bars of detail `level` in [start, end) until one closes the position (true).
+   * Walks a chunk with a local index and asks the level for the next chunk only at its end.
+   */
+  private playInside(led: Ledger, level: number, start: number, end: number, bar: number): boolean {
     const d = this.detail[level];
-    const s = d.select(j);
-    const k = d.k;
+    let j = d.lowerBound(start);
+    let any = false;
+    if (d.has(j)) {
+      let s = d.select(j);
+      let k = d.k;
+      for (;;) {
+        if (k === s.time.length) {
+          if (!d.has(j)) break;
+          s = d.select(j);
+          k = d.k;
+        }
+        if (!(s.time[k] < end)) break;
+        any = true;
+        if (this.playDetail(led, level, s, k, bar)) return true;
+        k++;
+        j++;
+      }
+    }
+    this.found = any;
+    return false;
+  }
+
+  private playDetail(led: Ledger, level: number, s: CandleSeries, k: number, bar: number): boolean {
     const o = s.open[k];
     const h = s.high[k];
     const l = s.low[k];
@@ -160,15 +182,8 @@ class HybridResolver implements IntrabarResolver {
     walkFavourableFirst(led, o, h, l, c, favourable);
     if (adverse.sameExit(favourable)) return applyOutcome(led, adverse, t, bar, false);
     if (level + 1 < this.detail.length) {
-      const finer = this.detail[level + 1];
-      const end = t + d.timeframeMs;
-      let q = finer.lowerBound(t);
-      if (finer.has(q) && finer.select(q).time[finer.k] < end) {
-        for (; finer.has(q) && finer.select(q).time[finer.k] < end; q++) {
-          if (this.playDetail(led, level + 1, q, bar)) return true;
-        }
-        return false;
-      }
+      if (this.playInside(led, level + 1, t, t + s.timeframeMs, bar)) return true;
+      if (this.found) return false;
     }
     return this.adaptive(led, o, h, l, c, t, bar, adverse);
   }
