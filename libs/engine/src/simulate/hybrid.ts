@@ -227,17 +227,20 @@ export class CoverageMarks {
   }
 
   add(times: Float64Array): void {
+    const len = times.length;
+    if (len === 0) return;
     const bt = this.base.time;
     const tf = this.base.timeframeMs;
     const n = bt.length;
+    const last = times[len - 1];
     let b = this.b;
-    for (let j = 0; j < times.length && b < n; j++) {
-      const t = times[j];
-      // Every bar not after t, and after the times before it, first meets t.
-      while (b < n && bt[b] <= t) {
-        this.marks[b] = +(t < bt[b] + tf);
-        b++;
-      }
+    let from = 0;
+    // The bars not after this chunk's last time meet their first later time in this chunk: the
+    // earlier chunks all ended before them.
+    while (b < n && bt[b] <= last) {
+      from = lowerBound(times, bt[b], from);
+      this.marks[b] = +(times[from] < bt[b] + tf);
+      b++;
     }
     this.b = b;
   }
