@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { Calendar, Precision } from '@app/engine';
+import { DEFAULT_FEE_RATE, DEFAULT_LATENCY_MS, type Calendar, type Precision } from '@app/engine';
 import { InputError } from './market-files';
 
 export interface BacktestArgs {
@@ -11,7 +11,11 @@ export interface BacktestArgs {
   timeframe?: string;
   capital: number;
   fee: number;
+  /** Maker fee rate of take-profits (the maker/taker fee model, with `fee` as the taker rate). */
+  makerFee?: number;
   slippageBps: number;
+  /** Fixed price amount added to the slippage (the fixed-plus-bps fill model). */
+  slippageFixed?: number;
   calendar: Calendar;
   latencyMs?: number;
   out?: string;
@@ -30,10 +34,12 @@ export const USAGE = `Usage: npm run backtest -- --strategy S.json --candles FIL
   --precision P          kline | hybrid | tick                              default kline
   --timeframe TF         aggregate the candles (or build them from the trades) to 1m, 1h, 1d, ...
   --capital N            initial capital in quote currency                  default 10000
-  --fee F                fee rate per fill, fraction of notional            default 0.001
+  --fee F                fee rate per fill, fraction of notional            default ${DEFAULT_FEE_RATE}
+  --maker-fee F          maker rate of take-profits (limit orders); --fee is then the taker rate
   --slippage-bps N       slippage in basis points (kline, hybrid)           default 0
+  --slippage-fixed X     plus a fixed price amount per fill (kline, hybrid)
   --calendar C           crypto (365 days) | equity (252 sessions)          default crypto
-  --latency-ms N         tick: signal-to-order latency                      default 50
+  --latency-ms N         tick: signal-to-order latency                      default ${DEFAULT_LATENCY_MS}
   --out FILE             write the result JSON here instead of stdout
   --help                 this text
 
@@ -64,7 +70,9 @@ export function parseBacktestArgs(argv: string[]): BacktestArgs {
         timeframe: { type: 'string' },
         capital: { type: 'string' },
         fee: { type: 'string' },
+        'maker-fee': { type: 'string' },
         'slippage-bps': { type: 'string' },
+        'slippage-fixed': { type: 'string' },
         calendar: { type: 'string' },
         'latency-ms': { type: 'string' },
         out: { type: 'string' },
@@ -107,13 +115,21 @@ export function parseBacktestArgs(argv: string[]): BacktestArgs {
     precision,
     timeframe: values.timeframe,
     capital: numberFlag(values.capital, '--capital', 10_000, (x) => x > 0),
-    fee: numberFlag(values.fee, '--fee', 0.001, (x) => x >= 0 && x < 1),
+    fee: numberFlag(values.fee, '--fee', DEFAULT_FEE_RATE, (x) => x >= 0 && x < 1),
+    makerFee:
+      values['maker-fee'] === undefined
+        ? undefined
+        : numberFlag(values['maker-fee'], '--maker-fee', 0, (x) => x > -1 && x < 1),
     slippageBps: numberFlag(values['slippage-bps'], '--slippage-bps', 0, (x) => x >= 0),
+    slippageFixed:
+      values['slippage-fixed'] === undefined
+        ? undefined
+        : numberFlag(values['slippage-fixed'], '--slippage-fixed', 0, (x) => x >= 0),
     calendar,
     latencyMs:
       values['latency-ms'] === undefined
         ? undefined
-        : numberFlag(values['latency-ms'], '--latency-ms', 50, (x) => x >= 0),
+        : numberFlag(values['latency-ms'], '--latency-ms', DEFAULT_LATENCY_MS, (x) => x >= 0),
     out: values.out,
   };
 }

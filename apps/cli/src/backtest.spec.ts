@@ -160,6 +160,20 @@ describe('backtest CLI', () => {
     );
   });
 
+  it('selects the maker/taker fee and fixed-plus-bps fill models with --maker-fee and --slippage-fixed', () => {
+    const base = ['--strategy', strategy, '--candles', btc, '--fee', '0.001', '--slippage-bps', '2'];
+    const legacy = ok(cli(...base));
+    const sameModels = ok(cli(...base, '--maker-fee', '0.001', '--slippage-fixed', '0'));
+    expect(sameModels).toEqual(legacy);
+    const rebate = ok(cli(...base, '--maker-fee=-0.0002'));
+    const tps = legacy.trades.filter((t) => (t as { exitReason?: string }).exitReason === 'takeProfit');
+    expect(tps.length).toBeGreaterThan(0);
+    expect(rebate.metrics.finalEquity).toBeGreaterThan(legacy.metrics.finalEquity);
+    const fixed = ok(cli(...base, '--slippage-fixed', '5'));
+    expect(fixed.metrics.finalEquity).toBeLessThan(legacy.metrics.finalEquity);
+    failsWith(cli(...base, '--slippage-fixed=-1'), '--slippage-fixed: invalid value');
+  });
+
   it('prints the usage with --help', () => {
     const run = cli('--help');
     expect(run.code).toBe(0);

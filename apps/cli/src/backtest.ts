@@ -65,8 +65,12 @@ export function buildInput(args: BacktestArgs): BacktestInput {
     trades: args.precision === 'tick' ? trades : undefined,
     settings: {
       initialCapital: args.capital,
-      feeRate: args.fee,
-      slippageBps: args.slippageBps,
+      ...(args.makerFee === undefined
+        ? { feeRate: args.fee }
+        : { fees: { type: 'makerTaker' as const, makerRate: args.makerFee, takerRate: args.fee } }),
+      ...(args.slippageFixed === undefined
+        ? { slippageBps: args.slippageBps }
+        : { fill: { type: 'fixedPlusBps' as const, fixed: args.slippageFixed, bps: args.slippageBps } }),
       calendar: args.calendar,
       tick: args.latencyMs === undefined ? undefined : { latencyMs: args.latencyMs },
     },

@@ -1,16 +1,26 @@
-import { validateCandles, validateTrades } from './data/validate';
+import { CandleChunkValidator, TradeChunkValidator, validateCandles } from './data/validate';
 import { EngineError } from './errors';
-import { fingerprint } from './fingerprint';
+import { CandleDigest, fingerprint, TradeDigest } from './fingerprint';
 import { JsonFloat64Array } from './json';
 import { computeMetrics, downsampleEquity, periodsPerYear } from './metrics';
 import type { BarRun, ProgressHook } from './simulate/core';
-import { simulateHybrid } from './simulate/hybrid';
+import { simulateHybridStream } from './simulate/hybrid';
 import { simulateKline } from './simulate/kline';
-import { checkPrecision, checkSettings, DEFAULT_FEE_RATE, resolveParams } from './simulate/params';
-import { simulateTick } from './simulate/tick';
+import { checkPrecision, checkSettings, resolveFeeModel, resolveFillModel, resolveParams } from './simulate/params';
+import { simulateTickStream } from './simulate/tick';
 import { compileSignals } from './strategy/signals';
 import { formatValidationIssues, validateStrategy } from './strategy/validate';
-import type { BacktestInput, BacktestResult, CandleSeries, DetailCoverage, Envelope, SignalSet } from './types';
+import type {
+  BacktestInput,
+  BacktestResult,
+  CandleSeries,
+  CandleStream,
+  DetailCoverage,
+  Envelope,
+  SignalSet,
+  StreamingBacktestInput,
+  TradeSeries,
+} from './types';
 import { ENGINE_VERSION } from './version';
 
 /** Turns simulation fractions into percent reports at least 5 points apart; a `false` answer cancels. */
@@ -33,7 +43,7 @@ class Progress {
   }
 }
 
-function checkInputShape(input: BacktestInput): void {
+function checkInputShape(input: BacktestInput | StreamingBacktestInput): void {
   if (input === null || typeof input !== 'object') throw new EngineError('INVALID_SETTINGS', 'input must be an object');
   if (input.candles === null || typeof input.candles !== 'object') {
     throw new EngineError('INVALID_MARKET_DATA', 'candles are required');
@@ -46,37 +56,62 @@ function checkSignals(signals: SignalSet, n: number): void {
   }
 }
 
-/** Validates the detail series; `regularTime` receives what validation found for each. */
-function checkDetail(
-  candles: CandleSeries,
-  detail: readonly CandleSeries[] | undefined,
-  regularTime: boolean[],
-): readonly CandleSeries[] {
+/** Checks the detail streams' timeframes (each finer than the one before). */
+function checkDetail(candles: CandleSeries, detail: readonly CandleStream[] | undefined): readonly CandleStream[] {
   if (detail === undefined || detail === null || detail.length === 0) {
     throw new EngineError('INVALID_SETTINGS', 'hybrid precision needs at least one detail series');
   }
   let coarser = candles.timeframeMs;
   detail.forEach((d, k) => {
-    regularTime.push(validateCandles(d, `detail[${k}]`).regularTime);
-    if (!(d.timeframeMs < coarser)) {
+    const tf = d.timeframeMs;
+    if (!(Number.isFinite(tf) && tf > 0)) {
+      throw new EngineError('INVALID_MARKET_DATA', `detail[${k}]: timeframeMs must be a positive number, got ${tf}`, {
+        series: `detail[${k}]`,
+      });
+    }
+    if (!(tf < coarser)) {
       throw new EngineError(
         'INVALID_SETTINGS',
-        `detail[${k}] has a ${d.timeframeMs} ms timeframe; each detail series must be finer than the one before (${coarser} ms)`,
+        `detail[${k}] has a ${tf} ms timeframe; each detail series must be finer than the one before (${coarser} ms)`,
       );
     }
-    coarser = d.timeframeMs;
+    coarser = tf;
   });
   return detail;
 }
 
+/** Passes each chunk on after `inspect` (validation, digest) has seen it. */
+function* inspected<T>(chunks: Iterable<T>, inspect: (chunk: T) => void): Generator<T> {
+  for (const chunk of chunks) {
+    inspect(chunk);
+    yield chunk;
+  }
+}
+
+/**
+ * Runs one backtest on series held whole: `runBacktestStream` with each detail series and the
+ * prints as a single chunk.
+ */
+export function runBacktest(input: BacktestInput): BacktestResult {
+  checkInputShape(input);
+  const { detail, trades, ...rest } = input;
+  return runBacktestStream({
+    ...rest,
+    detail: Array.isArray(detail) ? detail.map((d) => ({ timeframeMs: d?.timeframeMs, chunks: [d] })) : undefined,
+    trades: trades === undefined || trades === null ? undefined : [trades],
+  });
+}
+
 /**
  * Runs one backtest: validates the definition (INVALID_STRATEGY), the settings
- * (INVALID_SETTINGS) and the market data (INVALID_MARKET_DATA), compiles the signals on the
- * candles, simulates at the requested precision and measures the result. Pure and
+ * (INVALID_SETTINGS) and the market data (INVALID_MARKET_DATA; a streamed chunk when it
+ * arrives, with its index in the whole series), compiles the signals on the candles, simulates
+ * at the requested precision and measures the result. Detail bars and prints are read chunk by
+ * chunk, each to the end of its stream; the result does not depend on how they are cut. Pure and
  * deterministic: identical inputs give a byte-identical `JSON.stringify(result)`.
  * `onProgress` receives 0..100 at least 5 points apart; answering `false` throws CANCELLED.
  */
-export function runBacktest(input: BacktestInput): BacktestResult {
+export function runBacktestStream(input: StreamingBacktestInput): BacktestResult {
   checkInputShape(input);
   const precision = checkPrecision(input.precision);
   const calendar = checkSettings(input.settings);
@@ -86,17 +121,39 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   }
   const definition = validation.definition;
   const candles = input.candles;
-  // Whether each candle series has a regular time column, for the fingerprint.
-  const regularTime = [validateCandles(candles, 'candles').regularTime];
+  // Whether the candles have a regular time column, for the fingerprint.
+  const regularTime = validateCandles(candles, 'candles').regularTime;
   const n = candles.time.length;
   if (n === 0) throw new EngineError('INVALID_MARKET_DATA', 'candles: the series is empty');
-  const detail = precision === 'hybrid' ? checkDetail(candles, input.detail, regularTime) : undefined;
-  const trades = precision === 'tick' ? input.trades : undefined;
+  let detail: CandleStream[] | undefined;
+  let detailDigests: CandleDigest[] | undefined;
+  if (precision === 'hybrid') {
+    const streams = checkDetail(candles, input.detail);
+    detailDigests = streams.map((d) => new CandleDigest(d.timeframeMs));
+    detail = streams.map((d, k) => {
+      const validator = new CandleChunkValidator(`detail[${k}]`, d.timeframeMs);
+      const digest = detailDigests![k];
+      return {
+        timeframeMs: d.timeframeMs,
+        chunks: inspected(d.chunks, (chunk) => {
+          validator.check(chunk);
+          digest.add(chunk);
+        }),
+      };
+    });
+  }
+  let trades: Iterable<TradeSeries> | undefined;
+  let tradesDigest: TradeDigest | undefined;
   if (precision === 'tick') {
-    if (trades === undefined || trades === null) {
+    if (input.trades === undefined || input.trades === null) {
       throw new EngineError('INVALID_SETTINGS', 'tick precision needs trade prints');
     }
-    validateTrades(trades, 'trades');
+    const validator = new TradeChunkValidator('trades');
+    const digest = (tradesDigest = new TradeDigest());
+    trades = inspected(input.trades, (chunk) => {
+      validator.check(chunk);
+      digest.add(chunk);
+    });
   }
 
   const progress = new Progress(input.onProgress);
@@ -122,13 +179,13 @@ export function runBacktest(input: BacktestInput): BacktestResult {
       break;
     }
     case 'hybrid': {
-      const hybrid = simulateHybrid(candles, detail!, signals, params, simulation);
+      const hybrid = simulateHybridStream(candles, detail!, signals, params, simulation);
       detailCoverage = hybrid.detailCoverage;
       run = hybrid;
       break;
     }
     case 'tick':
-      run = simulateTick(candles, trades!, signals, params, simulation);
+      run = simulateTickStream(candles, trades!, signals, params, simulation);
       break;
   }
 
@@ -149,10 +206,16 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   // Views, not copies: the curve's times are the input's bar times, its values the simulator's.
   const equity = { time: JsonFloat64Array.viewOf(candles.time), equity: JsonFloat64Array.viewOf(run.equity) };
   const equityDownsampled = downsampleEquity(candles.time, run.equity);
+  const fees = resolveFeeModel(settings);
+  const fill = resolveFillModel(settings, precision);
+  // The models in their canonical form; the legacy fields alone when they say it all, so runs
+  // from before the models keep their fingerprints.
   const resolvedSettings = {
     initialCapital: params.initialCapital,
-    feeRate: settings.feeRate ?? DEFAULT_FEE_RATE,
-    slippageBps: precision === 'tick' ? 0 : (settings.slippageBps ?? 0),
+    feeRate: params.feeRate,
+    slippageBps: fill.bps,
+    fees: fees.type === 'flat' ? undefined : fees,
+    fill: fill.type === 'bps' ? undefined : fill,
     calendar,
     periodsPerYear: ppy,
     tick:
@@ -170,8 +233,8 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     fingerprint: fingerprint({
       precision,
       candles,
-      detail,
-      trades,
+      detail: detailDigests,
+      trades: tradesDigest,
       definition,
       settings: resolvedSettings,
       regularTime,

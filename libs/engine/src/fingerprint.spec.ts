@@ -106,7 +106,7 @@ describe(fingerprint.name, () => {
         expect(facts.regularTime).toBe(isRegularTime(s.time, s.timeframeMs));
         seen[facts.regularTime ? 'regular' : 'irregular']++;
         const parts = { precision: 'kline', candles: s, definition: {}, settings: {} };
-        expect(fingerprint({ ...parts, regularTime: [facts.regularTime] })).toBe(fingerprint(parts));
+        expect(fingerprint({ ...parts, regularTime: facts.regularTime })).toBe(fingerprint(parts));
       }),
       { numRuns: 500 },
     );

@@ -197,7 +197,7 @@ const GOLDEN = {
     ambiguousTrades: 0,
     reasons: { signal: 279, stopLoss: 1, end: 1 },
     partialFills: 0,
-    fingerprint: '560c755cad9b3b08509ca724ef8e061c5dcffd99c51e23edcee6864023a2e2b8',
+    fingerprint: 'b977bee49381f4b3fec76254b1a065e45b2863eaa546aeb22bd4b5eafc0c1407',
   },
   btcLevels: {
     finalEquity: 2493.6758250993994,
@@ -211,6 +211,6 @@ const GOLDEN = {
     hybridFinalEquity: 0.9715130705135279,
     tickFinalEquity: 0.9590960816144546,
     reasons: [{ trailingStop: 8 }, { trailingStop: 8 }, { trailingStop: 8 }],
-    fingerprints: ['aaef53cb146be74a', 'b03a88965cddcc66', 'd176f26735b1e329'],
+    fingerprints: ['5a56a61f72b9f7d3', 'dcaf7ca078edfdb1', '3d4d0d7f55c19c74'],
   },
 };

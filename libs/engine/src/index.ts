@@ -1,5 +1,5 @@
 export * from './types';
-export { runBacktest } from './backtest';
+export { runBacktest, runBacktestStream } from './backtest';
 export { EngineError, type EngineErrorCode } from './errors';
 export { ENGINE_VERSION } from './version';
 export { canonicalJson, toResultJson } from './json';
@@ -19,9 +19,17 @@ export {
 export { computeMetrics, downsampleEquity, MAX_DOWNSAMPLED_POINTS, periodsPerYear } from './metrics';
 export {
   simulateHybrid,
+  simulateHybridStream,
   simulateKline,
   simulateTick,
+  simulateTickStream,
   resolveParams,
+  resolveFeeModel,
+  resolveFillModel,
+  DEFAULT_FEE_RATE,
+  DEFAULT_LATENCY_MS,
+  DEFAULT_IMPACT_COEFFICIENT,
+  DEFAULT_IMPACT_LOOKBACK_MS,
   type AmbiguityMode,
   type SimParams,
 } from './simulate';

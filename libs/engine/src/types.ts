@@ -173,12 +173,31 @@ export interface TickModelSettings {
   impactLookbackMs?: number;
 }
 
+/**
+ * What a fill pays, as a fraction of its notional. `flat`: the same rate on every fill (what
+ * `feeRate` sets). `makerTaker`: a take-profit rests at its level as a limit order and pays
+ * `makerRate` (negative for a rebate); every other fill (market orders, stops, the end close)
+ * takes liquidity and pays `takerRate`, which also sizes new positions.
+ */
+export type FeeModel = { type: 'flat'; rate: number } | { type: 'makerTaker'; makerRate: number; takerRate: number };
+
+/**
+ * How far a kline or hybrid fill moves against the trader (tick uses its impact model).
+ * `bps`: price × bps / 10⁴ (what `slippageBps` sets). `fixedPlusBps`: that plus a fixed price
+ * amount (half a spread, a tick), so cheap instruments pay a realistic minimum.
+ */
+export type FillModel = { type: 'bps'; bps: number } | { type: 'fixedPlusBps'; fixed: number; bps: number };
+
 export interface BacktestSettings {
   initialCapital: number;
-  /** Fraction of notional charged on every fill, default 0.001. */
+  /** Fraction of notional charged on every fill, default 0.001. Not with `fees`. */
   feeRate?: number;
-  /** Basis points against the trader on every market fill (kline, hybrid). */
+  /** Basis points against the trader on every market fill (kline, hybrid). Not with `fill`. */
   slippageBps?: number;
+  /** Fee model; default flat at `feeRate`. */
+  fees?: FeeModel;
+  /** Slippage model (kline, hybrid); default bps at `slippageBps`. */
+  fill?: FillModel;
   calendar?: Calendar;
   /** Periods per year override for annualisation (else from calendar and timeframe). */
   periodsPerYear?: number;
@@ -198,6 +217,27 @@ export interface BacktestInput {
   settings: BacktestSettings;
   /** Called with 0..100 at most every few percent; returning false cancels the run. */
   onProgress?: (percent: number) => boolean | void;
+}
+
+/**
+ * A candle series delivered in chunks, each shaped like the whole series (`timeframeMs`
+ * included), in time order and cut anywhere.
+ */
+export interface CandleStream {
+  readonly timeframeMs: number;
+  readonly chunks: Iterable<CandleSeries>;
+}
+
+/**
+ * `BacktestInput` with the detail bars and the prints streamed: the engine reads them chunk by
+ * chunk as the run reaches them and keeps only the chunks it still needs, so a run's memory is
+ * bounded by the chunk size and the base-bar count. The candles stay whole (signals need them).
+ */
+export interface StreamingBacktestInput extends Omit<BacktestInput, 'detail' | 'trades'> {
+  /** Hybrid: detail series from coarsest to finest. */
+  detail?: CandleStream[];
+  /** Tick: trade prints covering the candles' span. */
+  trades?: Iterable<TradeSeries>;
 }
 
 export type TradeSide = 'long' | 'short';

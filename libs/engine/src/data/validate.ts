@@ -38,11 +38,12 @@ const VALID_REGULAR = -2;
  * `isRegularTime`, which would otherwise read the column again. Returns a plain number and
  * builds no strings: it is the hot path, and the JIT compiles it best that way.
  */
-function scanCandles(series: CandleSeries): number {
+function scanCandles(series: CandleSeries, after = -Infinity, first = NaN, offset = 0): number {
   const { time, open, high, low, close, volume, timeframeMs: step } = series;
   const n = time.length;
-  const start = n > 0 ? time[0] : NaN;
-  let previous = -Infinity;
+  // A chunk of a longer series is checked against the grid of the series' first time.
+  const start = offset > 0 ? first : n > 0 ? time[0] : NaN;
+  let previous = after;
   let onGrid = 1;
   for (let i = 0; i < n; i++) {
     const t = time[i];
@@ -65,15 +66,15 @@ function scanCandles(series: CandleSeries): number {
     ) {
       return i;
     }
-    onGrid &= +(t === start + i * step);
+    onGrid &= +(t === start + (offset + i) * step);
     previous = t;
   }
   return onGrid === 1 && start > 0 && step > 0 ? VALID_REGULAR : VALID_IRREGULAR;
 }
 
-function candleProblem(series: CandleSeries, i: number): string {
+function candleProblem(series: CandleSeries, i: number, before = -Infinity): string {
   const t = series.time[i];
-  const previous = i > 0 ? series.time[i - 1] : -Infinity;
+  const previous = i > 0 ? series.time[i - 1] : before;
   const o = series.open[i];
   const h = series.high[i];
   const l = series.low[i];
@@ -103,6 +104,13 @@ export interface CandleFacts {
  * Gaps (missing bars) are legal: they stay gaps.
  */
 export function validateCandles(series: CandleSeries, label = 'candles'): CandleFacts {
+  checkCandleShape(series, label);
+  const i = scanCandles(series);
+  if (i >= 0) throw bad(label, i, series.time[i], candleProblem(series, i));
+  return { regularTime: i === VALID_REGULAR };
+}
+
+function checkCandleShape(series: CandleSeries, label: string): void {
   const { time, open, high, low, close, volume, timeframeMs } = series;
   const n = time.length;
   if (!(Number.isFinite(timeframeMs) && timeframeMs > 0)) {
@@ -119,15 +127,53 @@ export function validateCandles(series: CandleSeries, label = 'candles'): Candle
       series: label,
     });
   }
-  const i = scanCandles(series);
-  if (i >= 0) throw bad(label, i, time[i], candleProblem(series, i));
-  return { regularTime: i === VALID_REGULAR };
 }
 
-function firstBadPrint(trades: TradeSeries): number {
+/**
+ * `validateCandles` for a series that arrives in chunks: the same checks, across the chunk
+ * edges too, and the same error (the index counts from the series' first bar). Every chunk
+ * must carry the series' timeframe.
+ */
+export class CandleChunkValidator {
+  private count = 0;
+  private last = -Infinity;
+  private first = NaN;
+  private onGrid = true;
+
+  constructor(
+    private readonly label: string,
+    private readonly timeframeMs: number,
+  ) {}
+
+  check(chunk: CandleSeries): void {
+    checkCandleShape(chunk, this.label);
+    if (chunk.timeframeMs !== this.timeframeMs) {
+      throw new EngineError(
+        'INVALID_MARKET_DATA',
+        `${this.label}: a chunk has a ${chunk.timeframeMs} ms timeframe in a ${this.timeframeMs} ms series`,
+        { series: this.label },
+      );
+    }
+    const n = chunk.time.length;
+    if (n === 0) return;
+    if (this.count === 0) this.first = chunk.time[0];
+    const i = scanCandles(chunk, this.last, this.first, this.count);
+    if (i >= 0) throw bad(this.label, this.count + i, chunk.time[i], candleProblem(chunk, i, this.last));
+    this.onGrid &&= i === VALID_REGULAR;
+    this.last = chunk.time[n - 1];
+    this.count += n;
+  }
+
+  /** `isRegularTime` of the whole series seen so far. */
+  get regularTime(): boolean {
+    return this.count > 0 && this.onGrid;
+  }
+}
+
+function firstBadPrint(trades: TradeSeries, after = -Infinity): number {
   const { time, price, amount, side } = trades;
   const n = time.length;
-  let previous = -Infinity;
+  let previous = after;
   for (let i = 0; i < n; i++) {
     const t = time[i];
     const p = price[i];
@@ -150,12 +196,12 @@ function firstBadPrint(trades: TradeSeries): number {
   return -1;
 }
 
-function printProblem(trades: TradeSeries, i: number): string {
+function printProblem(trades: TradeSeries, i: number, before = -Infinity): string {
   const t = trades.time[i];
   const p = trades.price[i];
   const a = trades.amount[i];
   if (!Number.isFinite(t)) return 'time is not a finite number';
-  if (i > 0 && t < trades.time[i - 1]) return 'time is before the previous print (unsorted)';
+  if (t < (i > 0 ? trades.time[i - 1] : before)) return 'time is before the previous print (unsorted)';
   if (!(p > 0) || p === Infinity) return `price must be finite and positive, got ${p}`;
   if (!(a >= 0) || a === Infinity) return `amount must be finite and non-negative, got ${a}`;
   return `side must be 1, -1 or 0, got ${trades.side[i]}`;
@@ -166,6 +212,27 @@ function printProblem(trades: TradeSeries, i: number): string {
  * millisecond), finite positive prices, finite non-negative amounts, side in {-1, 0, 1}.
  */
 export function validateTrades(trades: TradeSeries, label = 'trades'): void {
+  new TradeChunkValidator(label).check(trades);
+}
+
+/** `validateTrades` chunk by chunk: order is checked across the edges, indices count from the first print. */
+export class TradeChunkValidator {
+  private count = 0;
+  private last = -Infinity;
+
+  constructor(private readonly label: string) {}
+
+  check(trades: TradeSeries): void {
+    checkTradeShape(trades, this.label);
+    const n = trades.time.length;
+    const i = firstBadPrint(trades, this.last);
+    if (i >= 0) throw bad(this.label, this.count + i, trades.time[i], printProblem(trades, i, this.last));
+    if (n > 0) this.last = trades.time[n - 1];
+    this.count += n;
+  }
+}
+
+function checkTradeShape(trades: TradeSeries, label: string): void {
   const { time, price, amount, side } = trades;
   const n = time.length;
   if (price.length !== n || amount.length !== n || side.length !== n) {
@@ -173,6 +240,4 @@ export function validateTrades(trades: TradeSeries, label = 'trades'): void {
       series: label,
     });
   }
-  const i = firstBadPrint(trades);
-  if (i >= 0) throw bad(label, i, time[i], printProblem(trades, i));
 }

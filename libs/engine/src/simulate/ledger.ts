@@ -78,13 +78,18 @@ export class Ledger {
   extremeLS = -Infinity;
 
   readonly trades: Trade[] = [];
-  private readonly feeRate: number;
+  /** Fee rate of fills that take liquidity; `makerFeeRate` of take-profits. */
+  readonly feeRate: number;
+  readonly makerFeeRate: number;
   private readonly slippage: number;
+  private readonly slippageFixed: number;
 
   constructor(private readonly p: SimParams) {
     this.cash = p.initialCapital;
     this.feeRate = p.feeRate;
+    this.makerFeeRate = p.makerFeeRate;
     this.slippage = p.slippage;
+    this.slippageFixed = p.slippageFixed;
     this.hasLevels = p.stopLoss > 0 || p.takeProfit > 0 || p.trailingStop > 0;
   }
 
@@ -114,9 +119,21 @@ export class Ledger {
     return units > 0 ? units : 0;
   }
 
-  /** Market entry at a raw price (slippage against the trader). Returns false when sizing gives 0 units. */
+  /** The fee rate of an exit for `reason`: a take-profit rests as a limit order (maker), the rest take. */
+  exitFeeRate(reason: number): number {
+    return reason === REASON_TAKE_PROFIT ? this.makerFeeRate : this.feeRate;
+  }
+
+  /**
+   * Market entry at a raw price (slippage against the trader). Returns false when sizing gives 0
+   * units, or when a fixed slippage leaves a short nothing to sell at.
+   */
   enter(side: number, rawPrice: number, time: number, bar: number): boolean {
-    const fill = side > 0 ? rawPrice * (1 + this.slippage) : rawPrice * (1 - this.slippage);
+    const fill =
+      side > 0
+        ? rawPrice * (1 + this.slippage) + this.slippageFixed
+        : rawPrice * (1 - this.slippage) - this.slippageFixed;
+    if (!(fill > 0)) return false;
     const units = this.size(fill);
     if (units === 0) return false;
     this.begin(side, time, bar);
@@ -128,8 +145,10 @@ export class Ledger {
   /** Closes the whole position at a raw price, with slippage against the trader unless `slip` is false. */
   exit(rawPrice: number, time: number, bar: number, reason: number, slip: boolean): void {
     const s = slip ? this.slippage : 0;
-    const fill = this.side > 0 ? rawPrice * (1 - s) : rawPrice * (1 + s);
-    this.addExitFill(this.units, rawPrice, fill);
+    const fixed = slip ? this.slippageFixed : 0;
+    // A sell never fills below 0, however large the fixed part.
+    const fill = this.side > 0 ? Math.max(0, rawPrice * (1 - s) - fixed) : rawPrice * (1 + s) + fixed;
+    this.addExitFill(this.units, rawPrice, fill, this.exitFeeRate(reason));
     this.finish(time, bar, reason);
   }
 
@@ -166,9 +185,9 @@ export class Ledger {
     this.entryPrints++;
   }
 
-  addExitFill(qty: number, rawPrice: number, fillPrice: number): void {
+  addExitFill(qty: number, rawPrice: number, fillPrice: number, feeRate: number): void {
     const notional = qty * fillPrice;
-    const fee = notional * this.feeRate;
+    const fee = notional * feeRate;
     this.cash += this.side * notional - fee;
     this.units -= qty;
     this.exitUnits += qty;

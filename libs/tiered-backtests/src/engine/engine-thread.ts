@@ -1,7 +1,39 @@
 import { performance } from 'node:perf_hooks';
-import { parentPort } from 'node:worker_threads';
-import { EngineError, runBacktest } from '@app/engine';
-import type { EngineMessage, EngineOutput, EngineRequest } from './engine-protocol';
+import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
+import { EngineError, runBacktestStream, type CandleSeries, type TradeSeries } from '@app/engine';
+import type { ChunkAnswer, ChunkAsk, EngineMessage, EngineOutput, EngineRequest } from './engine-protocol';
+
+/** How long a wait for a chunk sleeps before it looks at the cancel flag again. */
+const CANCEL_CHECK_MS = 100;
+
+/**
+ * The chunks of one stream, asked for one at a time. The engine is synchronous, so the thread
+ * blocks (Atomics.wait) until the pool's answer is on the port and takes it off synchronously:
+ * at most the chunk being played and the one asked for are in the thread, and the engine never
+ * learns that its input arrives asynchronously. A cancel while waiting stops the run at once.
+ */
+function* chunksOf<T extends CandleSeries | TradeSeries>(request: EngineRequest, stream: number): Generator<T> {
+  for (;;) {
+    request.port.postMessage({ stream } satisfies ChunkAsk);
+    const answer = awaitAnswer(request);
+    if ('error' in answer) throw new StreamError(answer.error);
+    if (answer.chunk === null) return;
+    yield answer.chunk as T;
+  }
+}
+
+function awaitAnswer(request: EngineRequest): ChunkAnswer {
+  for (;;) {
+    const seen = Atomics.load(request.answered, 0);
+    const received = receiveMessageOnPort(request.port);
+    if (received) return received.message as ChunkAnswer;
+    if (Atomics.load(request.cancel, 0) !== 0) throw new EngineError('CANCELLED', 'backtest cancelled');
+    Atomics.wait(request.answered, 0, seen, CANCEL_CHECK_MS);
+  }
+}
+
+/** The pool could not read a chunk from its source; the pool reports the source's own error. */
+class StreamError extends Error {}
 
 /**
  * One engine thread: runs backtests one at a time, so a long run never blocks the worker's
@@ -10,12 +42,13 @@ import type { EngineMessage, EngineOutput, EngineRequest } from './engine-protoc
  */
 function run(request: EngineRequest): EngineOutput {
   const started = performance.now();
-  const result = runBacktest({
+  const streams = request.detail?.length ?? 0;
+  const result = runBacktestStream({
     definition: request.definition,
     precision: request.precision,
     candles: request.candles,
-    detail: request.detail,
-    trades: request.trades,
+    detail: request.detail?.map((timeframeMs, k) => ({ timeframeMs, chunks: chunksOf<CandleSeries>(request, k) })),
+    trades: request.trades ? chunksOf<TradeSeries>(request, streams) : undefined,
     settings: request.settings,
     onProgress: (percent) => {
       parentPort!.postMessage({ id: request.id, type: 'progress', percent } satisfies EngineMessage);
@@ -60,6 +93,8 @@ parentPort!.on('message', (request: EngineRequest) => {
             code: null,
             message: error instanceof Error ? error.message : String(error),
           };
+  } finally {
+    request.port.close();
   }
   parentPort!.postMessage(message);
 });

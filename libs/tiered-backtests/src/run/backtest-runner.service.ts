@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { aggregateCandles, EngineError, type BacktestSettings, type CandleSeries, type TradeSeries } from '@app/engine';
+import { aggregateCandles, EngineError, type BacktestSettings, type CandleSeries } from '@app/engine';
 import { AppConfig, AppError } from '@app/platform';
 import { bucketRange, InstrumentRecord, MarketFeed } from '@app/market';
 import { StrategyService } from '@app/strategies';
@@ -12,6 +12,7 @@ import { EnginePool, EngineJob } from '../engine/engine-pool';
 import type { EngineOutput } from '../engine/engine-protocol';
 import { ProgressGate } from './progress-gate';
 import { SeriesCache } from './series-cache';
+import { candleChunksOf, SlicedSeriesSource, type SeriesChunkSource } from './series-chunk-source';
 
 export interface RunContext {
   attempt: number;
@@ -45,6 +46,7 @@ export class BacktestRunner implements OnApplicationShutdown {
   private readonly logger = new Logger(BacktestRunner.name);
   private pool?: EnginePool;
   private readonly series: SeriesCache;
+  private readonly chunks: SeriesChunkSource;
 
   constructor(
     @Inject(AppConfig) private readonly config: AppConfig,
@@ -53,6 +55,7 @@ export class BacktestRunner implements OnApplicationShutdown {
     private readonly feed: MarketFeed,
   ) {
     this.series = new SeriesCache(config.env.BACKTEST_DATA_CACHE_BYTES);
+    this.chunks = new SlicedSeriesSource(feed, config.env.BACKTEST_STREAM_CHUNK_ROWS);
   }
 
   /** Candles of one timeframe and range, from the worker's cache when the same data was loaded before. */
@@ -165,7 +168,6 @@ export class BacktestRunner implements OnApplicationShutdown {
     const tfMs = timeframeToMs(b.timeframe)!;
     let candles: CandleSeries;
     let detail: CandleSeries[] | undefined;
-    let trades: TradeSeries | undefined;
     if (b.precision === 'hybrid') ({ candles, detail } = await this.hybridSeries(instrument, b, tfMs, range));
     else candles = await this.candles(instrument, tfMs, range);
     if (candles.time.length === 0) {
@@ -174,7 +176,9 @@ export class BacktestRunner implements OnApplicationShutdown {
         `No ${b.timeframe} bars of ${b.symbol} lie in the range any more.`,
       );
     }
-    if (b.precision === 'tick') trades = await this.feed.trades({ exchange: b.exchange, symbol: b.symbol, ...range });
+    // Streamed: the prints are read as the run reaches them, on the engine thread's demand.
+    const trades = b.precision === 'tick' ? this.chunks.tradeChunks(instrument, range) : undefined;
+    const rows = this.config.env.BACKTEST_STREAM_CHUNK_ROWS;
     const settings: BacktestSettings = {
       initialCapital: b.initialCapital,
       feeRate: b.feeRate,
@@ -182,7 +186,13 @@ export class BacktestRunner implements OnApplicationShutdown {
       calendar: instrument.metadata.calendar === 'equity' ? 'equity' : 'crypto',
       tick: b.precision === 'tick' ? { latencyMs: b.latencyMs ?? undefined } : undefined,
     };
-    return { precision: b.precision, candles, detail, trades, settings };
+    return {
+      precision: b.precision,
+      candles,
+      detail: detail?.map((d) => ({ timeframeMs: d.timeframeMs, chunks: candleChunksOf(d, rows) })),
+      trades,
+      settings,
+    };
   }
 
   /**

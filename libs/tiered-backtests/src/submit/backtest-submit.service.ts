@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { JobsOptions } from 'bullmq';
 import { createHash, randomUUID } from 'node:crypto';
-import { canonicalJson, type Precision } from '@app/engine';
+import { canonicalJson, DEFAULT_FEE_RATE, DEFAULT_LATENCY_MS, type Precision } from '@app/engine';
 import { AppConfig, JobProducer, TIER_PRIORITY } from '@app/platform';
 import { normalizeExchange, parseSymbol } from '@app/market';
 import { StrategyService } from '@app/strategies';
@@ -22,8 +22,6 @@ export interface Submitter {
   id: string;
   tier: TierName;
 }
-
-export const DEFAULT_FEE_RATE = 0.001;
 
 /**
  * Validates a submission against the tier table, the stored data, the daily quota and the
@@ -139,7 +137,7 @@ export class BacktestSubmitService {
       symbol: request.symbol,
       timeframe: request.timeframe,
       detailTimeframe,
-      latencyMs: precision === 'tick' ? (request.latencyMs ?? 50) : null,
+      latencyMs: precision === 'tick' ? (request.latencyMs ?? DEFAULT_LATENCY_MS) : null,
       from: request.from,
       to: request.to,
       initialCapital: request.initialCapital,
