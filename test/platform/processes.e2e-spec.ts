@@ -4,7 +4,14 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { TEST_ADMIN_DATABASE_URL, TEST_DATABASE_URL, TEST_REDIS_URL, spawnBuilt, uniquePrefix } from '@app/testing';
+import {
+  TEST_ADMIN_DATABASE_URL,
+  TEST_DATABASE_NAME,
+  TEST_DATABASE_URL,
+  TEST_REDIS_URL,
+  spawnBuilt,
+  uniquePrefix,
+} from '@app/testing';
 
 const API = 'dist/apps/api/src/main.js';
 const WORKER = 'dist/apps/worker/src/main.js';
@@ -319,13 +326,15 @@ describe('running the built apps as processes', () => {
     }, 90_000);
 
     it('refuses to serve when the schema is behind', async () => {
+      // Named after the suite's database, so parallel runs with their own TEST_DATABASE_URL never share it.
+      const unmigrated = `${TEST_DATABASE_NAME}_unmigrated`;
       const admin = new Client({ connectionString: TEST_ADMIN_DATABASE_URL });
       await admin.connect();
-      await admin.query('DROP DATABASE IF EXISTS quant_e2e_unmigrated');
-      await admin.query('CREATE DATABASE quant_e2e_unmigrated');
+      await admin.query(`DROP DATABASE IF EXISTS "${unmigrated}"`);
+      await admin.query(`CREATE DATABASE "${unmigrated}"`);
       await admin.end();
       const api = spawnBuilt(API, {
-        DATABASE_URL: TEST_DATABASE_URL.replace(/\/[^/]+$/, '/quant_e2e_unmigrated'),
+        DATABASE_URL: TEST_DATABASE_URL.replace(/\/[^/]+$/, `/${unmigrated}`),
         PORT: String(await freePort()),
       });
       const exit = await api.exited(30_000);
