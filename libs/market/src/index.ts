@@ -3,6 +3,8 @@ export * from './market.errors';
 export * from './symbols';
 export * from './store/instrument.repository';
 export * from './store/market-store';
+export { parseDecimal, formatScaled, ChunkDecodeError } from './store/chunk-codec';
+export { CANDLES_PER_CHUNK, TRADE_CHUNK_MS, candleChunkSpan } from './store/chunk-merge';
 export * from './store/market-ingest.service';
 export * from './cache/market-cache';
 export * from './feed/market-feed.service';

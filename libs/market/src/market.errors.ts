@@ -62,3 +62,24 @@ export class ImportTooLargeError extends AppError {
     });
   }
 }
+
+/** A stored chunk whose bytes fail their checksum or do not decode: the read fails rather than return wrong numbers. */
+export class ChunkCorruptError extends AppError {
+  constructor(instrumentId: string, kind: 'candles' | 'trades', chunkStart: number, detail: string) {
+    super(
+      'MARKET_CHUNK_CORRUPT',
+      'internal',
+      `The stored ${kind} chunk of instrument ${instrumentId} starting ${new Date(chunkStart).toISOString()} is corrupt (${detail}).`,
+      { instrumentId, kind, chunkStart: new Date(chunkStart).toISOString() },
+    );
+  }
+}
+
+/** A value from an exchange or the seed that the store cannot keep exactly (more than 15 significant digits). */
+export class MarketValueError extends AppError {
+  constructor(detail: string) {
+    super('MARKET_VALUE_UNSTORABLE', 'unprocessable', `A market-data value cannot be stored exactly: ${detail}.`, {
+      detail,
+    });
+  }
+}

@@ -132,12 +132,7 @@ export class MarketReadService {
   }
 
   private async lastTime(instrument: InstrumentRecord, kind: 'candles' | 'trades'): Promise<number | null> {
-    const all = { from: 0, to: 8.64e15 };
-    const stats =
-      kind === 'candles'
-        ? await this.store.candleStats(instrument.id, all)
-        : await this.store.tradeStats(instrument.id, all);
-    return stats.last;
+    return this.store.lastTime(kind, instrument.id);
   }
 
   async trades(query: SeriesQuery, ifNoneMatch?: string) {
