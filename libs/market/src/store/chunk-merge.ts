@@ -208,7 +208,7 @@ export function mergeCandles(start: number, stored: DecodedCandles | null, rows:
 /**
  * Merges new prints into a stored chunk (mantissas with ids, or null), keyed by the exchange's
  * trade id: the same id with the same time, side, price and amount is a duplicate; the same id
- * with anything else is rejected with its line. Prints stay in time order (stored first on ties).
+ * with anything else is rejected with its line. Prints stay in time order, ties by id.
  */
 export function mergeTrades(start: number, stored: DecodedTrades | null, rows: PendingTrade[]): MergeOutcome {
   const rejections: MergeOutcome['rejections'] = [];
@@ -286,8 +286,8 @@ export function mergeTrades(start: number, stored: DecodedTrades | null, rows: P
     inserted++;
   }
   if (inserted === 0) return { row: null, inserted: 0, duplicates, rejections };
-  // Array.prototype.sort is stable: stored prints, then new ones in file order, on equal times.
-  prints.sort((a, b) => a[0] - b[0]);
+  // Equal times go by id, shorter first (numeric ids in numeric order), whichever write brought them.
+  prints.sort((a, b) => a[0] - b[0] || a[4].length - b[4].length || (a[4] < b[4] ? -1 : a[4] > b[4] ? 1 : 0));
   const n = prints.length;
   const input = {
     time: Float64Array.from(prints, (p) => p[0]),
