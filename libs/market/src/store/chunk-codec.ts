@@ -44,7 +44,60 @@ export interface Decimal {
  * decimal or needs more than 15 significant digits (it could not be stored without rounding).
  */
 export function parseDecimal(value: string | number): Decimal | null {
-  const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : value.trim();
+  if (typeof value === 'number') {
+    if (Number.isInteger(value) && Math.abs(value) < MAX_MANTISSA) return { m: value === 0 ? 0 : value, s: 0 };
+    return Number.isFinite(value) ? parseDecimal(String(value)) : null;
+  }
+  return plainDecimal(value) ?? generalDecimal(value);
+}
+
+/**
+ * The common case without a regex or substrings: digits with at most one point, at most 15
+ * significant digits; undefined hands anything else (signs, exponents, long digit runs) on.
+ */
+function plainDecimal(text: string): Decimal | null | undefined {
+  const n = text.length;
+  if (n === 0 || n > 40) return undefined;
+  let m = 0;
+  let digits = 0;
+  let scale = 0;
+  let point = false;
+  let any = false;
+  // Trailing zeros after the point are not significant.
+  let end = n;
+  if (text.indexOf('.') >= 0) {
+    while (end > 0 && text.charCodeAt(end - 1) === 48) end--;
+    if (end > 0 && text.charCodeAt(end - 1) === 46) {
+      end--;
+      point = true;
+      any = true;
+    }
+  }
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (point) return undefined;
+      point = true;
+      continue;
+    }
+    const d = c - 48;
+    if (d < 0 || d > 9) return undefined;
+    any = true;
+    if (digits > 0 || d !== 0) {
+      if (++digits > MAX_DIGITS) return undefined;
+      m = m * 10 + d;
+    }
+    if (point) scale++;
+  }
+  if (!any) return undefined;
+  if (m === 0) return { m: 0, s: 0 };
+  if (scale > MAX_EXPONENT) return undefined;
+  // Integers keep their trailing zeros in the mantissa (scale 0), as the general path does.
+  return { m, s: scale };
+}
+
+function generalDecimal(text: string): Decimal | null {
+  text = text.trim();
   const match = /^([-+]?)(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?$/.exec(text);
   if (!match) return null;
   const [, sign, intPart, fracPart = '', expPart] = match;
@@ -338,17 +391,38 @@ export function decodeCandles(buf: Uint8Array, mantissas = false): DecodedCandle
   const p = r.section();
   let prevClose = 0;
   const scale = mantissas ? 1 : POW10[priceExp];
+  const pb = p.buf;
+  const pend = p.end;
+  let at = p.at;
+  // Four zigzag varints a bar, read inline: this loop is most of a candle read.
+  const next = (): number => {
+    if (at >= pend) p.fail('price column truncated');
+    let z = pb[at++];
+    if (z >= 0x80) {
+      z &= 0x7f;
+      let mul = 0x80;
+      for (;;) {
+        if (at >= pend || mul > 2 ** 49) p.fail('bad varint');
+        const b = pb[at++];
+        z += (b & 0x7f) * mul;
+        if (b < 0x80) break;
+        mul *= 0x80;
+      }
+    }
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  };
   for (let i = 0; i < n; i++) {
-    const o = prevClose + p.int();
-    const h = o + p.int();
-    const l = o - p.int();
-    const c = o + p.int();
+    const o = prevClose + next();
+    const h = o + next();
+    const l = o - next();
+    const c = o + next();
     prevClose = c;
     open[i] = o / scale;
     high[i] = h / scale;
     low[i] = l / scale;
     close[i] = c / scale;
   }
+  p.at = at;
   p.expectEnd();
   const volume = new Float64Array(n);
   readInts(r.section(), n, volume, 0);
