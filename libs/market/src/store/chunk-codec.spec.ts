@@ -16,11 +16,31 @@ describe('parseDecimal', () => {
     expect(parseDecimal('43123.45')).toEqual({ m: 4312345, s: 2 });
     expect(parseDecimal('0.00001200')).toEqual({ m: 12, s: 6 });
     expect(parseDecimal('1200')).toEqual({ m: 1200, s: 0 });
+    expect(parseDecimal('100.00')).toEqual({ m: 100, s: 0 });
+    expect(parseDecimal('100.')).toEqual({ m: 100, s: 0 });
+    expect(parseDecimal('160.2200')).toEqual({ m: 16022, s: 2 });
+    expect(parseDecimal('0.')).toEqual({ m: 0, s: 0 });
     expect(parseDecimal('1.5e-7')).toEqual({ m: 15, s: 8 });
     expect(parseDecimal(1e-7)).toEqual({ m: 1, s: 7 });
     expect(parseDecimal('-2.50')).toEqual({ m: -25, s: 1 });
     expect(parseDecimal('.5')).toEqual({ m: 5, s: 1 });
     expect(parseDecimal('0.000')).toEqual({ m: 0, s: 0 });
+  });
+
+  it('gives back the same value for any plain decimal text', () => {
+    let seed = 1;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let k = 0; k < 5_000; k++) {
+      const int = String(rand(10 ** (1 + rand(7))));
+      const frac = rand(3) === 0 ? '' : '.' + String(rand(10 ** 6)).padStart(rand(8), '0') + '0'.repeat(rand(3));
+      const text = int + frac;
+      const d = parseDecimal(text)!;
+      expect(Number(formatScaled(d.m, d.s))).toBe(Number(text));
+      expect(d.m / 10 ** d.s).toBe(Number(text));
+    }
   });
 
   it('refuses what it cannot store without rounding, and non-decimals', () => {

@@ -68,8 +68,9 @@ function plainDecimal(text: string): Decimal | null | undefined {
   if (text.indexOf('.') >= 0) {
     while (end > 0 && text.charCodeAt(end - 1) === 48) end--;
     if (end > 0 && text.charCodeAt(end - 1) === 46) {
+      // "100." (or "100.00" once its zeros are gone): the digits before the point are the integer.
       end--;
-      point = true;
+      if (text.indexOf('.') !== end) return undefined;
       any = true;
     }
   }
