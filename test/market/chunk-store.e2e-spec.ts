@@ -169,11 +169,8 @@ describe('the chunked series store', () => {
     });
     // 1d bars come from the summaries and equal the bars aggregated from every minute.
     const day = await get(`/api/v1/market/candles?exchange=${exchange}&symbol=UBTC/BTC&timeframe=1d&from=0&limit=100`);
-    const minute = await get(
-      `/api/v1/market/candles?exchange=${exchange}&symbol=UBTC/BTC&timeframe=1m&from=0&limit=20000`,
-    );
     const byDay = new Map<number, number[]>();
-    for (const [t, o, h, l, c, v] of minute.json().bars as number[][]) {
+    for (const [t, o, h, l, c, v] of btcRows) {
       const d = t - (t % 86_400_000);
       const bar = byDay.get(d);
       if (!bar) byDay.set(d, [d, o, h, l, c, v]);
@@ -185,6 +182,24 @@ describe('the chunked series store', () => {
       }
     }
     expect(day.json().bars).toEqual([...byDay.values()]);
+  });
+
+  it('digests exactly the stored data of a range from the chunk digests and the edge slices', async () => {
+    const id = await instrumentId('UBTC/BTC');
+    const k = btcRows.findIndex((r, i) => i > 0 && r[0] - btcRows[i - 1][0] > 60_000);
+    const hole = btcRows[k - 1][0] + 60_000;
+    const all = { from: 0, to: 8.64e15 };
+    // A range that ends just before the hole, inside the same chunk.
+    const before = { from: btcRows[100][0], to: hole };
+    const digestAll = await store.seriesDigest('candles', id, all, 60_000);
+    const digestBefore = await store.seriesDigest('candles', id, before, 60_000);
+    expect(await store.seriesDigest('candles', id, all, 60_000)).toBe(digestAll);
+    expect(digestBefore).not.toBe(digestAll);
+    const bar = [hole, btcRows[k - 1][4], btcRows[k - 1][4], btcRows[k - 1][4], btcRows[k - 1][4], 1];
+    expect(await run({ symbol: 'UBTC/BTC' }, JSON.stringify([bar]))).toMatchObject({ inserted: 1 });
+    // The new bar is in the whole range but not in the one that ends before it, though it shares its chunk.
+    expect(await store.seriesDigest('candles', id, all, 60_000)).not.toBe(digestAll);
+    expect(await store.seriesDigest('candles', id, before, 60_000)).toBe(digestBefore);
   });
 
   it('fails a read of a corrupted chunk with a 500 naming it, and counts it', async () => {

@@ -9,6 +9,7 @@ export * from './store/market-ingest.service';
 export * from './cache/market-cache';
 export * from './feed/market-feed.service';
 export * from './read/market-read.service';
+export * from './read/market-read-gate';
 export * from './import/formats';
 export * from './import/row-check';
 export type { ImportRecord, ImportStatus, ImportSource } from './import/import.repository';

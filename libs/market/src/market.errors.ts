@@ -83,3 +83,28 @@ export class MarketValueError extends AppError {
     });
   }
 }
+
+/** Market reads already hold their share of the database pool and the wait for a slot ran out. */
+export class MarketReadsBusyError extends AppError {
+  constructor(concurrency: number) {
+    super(
+      'MARKET_READS_BUSY',
+      'unavailable',
+      `Market-data reads are using their share of the database (${concurrency} at once); try again shortly.`,
+      { retryAfterSeconds: 1, concurrency },
+    );
+  }
+}
+
+/** A user's market reads touched more stored chunks than the window's budget allows. */
+export class MarketCostLimitError extends AppError {
+  constructor(budget: number, spent: number, retryAfterSeconds: number) {
+    super(
+      'MARKET_COST_LIMITED',
+      'rate_limited',
+      `Your market-data reads touched ${spent} stored chunks in this window; the budget is ${budget}. ` +
+        'Ask for coarser timeframes or shorter ranges, or wait.',
+      { budget, spent, retryAfterSeconds },
+    );
+  }
+}

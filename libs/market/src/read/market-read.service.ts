@@ -5,7 +5,8 @@ import { MarketCache } from '../cache/market-cache';
 import { MarketFeed } from '../feed/market-feed.service';
 import { MarketInputError } from '../market.errors';
 import { InstrumentRecord, InstrumentRepository } from '../store/instrument.repository';
-import { MarketStore } from '../store/market-store';
+import { MarketStore, meterChunks } from '../store/market-store';
+import { MarketCostBudget, MarketReadGate } from './market-read-gate';
 import { formatTimeframe, normalizeExchange, parseSymbol, timeframeMs } from '../symbols';
 
 /** Column order of `bars` in candle responses. */
@@ -17,6 +18,12 @@ export const TRADE_COLUMNS = ['time', 'id', 'side', 'price', 'amount'] as const;
 export interface CachedBody {
   body: Buffer;
   etag: string;
+}
+
+/** Who reads: their reads are charged to their cost budget. */
+export interface MarketCaller {
+  id: string;
+  tier: string;
 }
 
 export interface SeriesQuery {
@@ -49,6 +56,8 @@ export class MarketReadService {
     private readonly feed: MarketFeed,
     private readonly store: MarketStore,
     private readonly cache: MarketCache,
+    private readonly gate: MarketReadGate,
+    private readonly budget: MarketCostBudget,
   ) {}
 
   async listInstruments(filter: { exchange?: string; quote?: string; base?: string }): Promise<InstrumentRecord[]> {
@@ -75,24 +84,32 @@ export class MarketReadService {
 
   /**
    * The cached body for `key`, or only its ETag when the caller already has it (`ifNoneMatch`),
-   * in which case nothing is computed.
+   * in which case nothing is computed. A miss is computed inside the read gate (a bounded share
+   * of the pool) and its cost, the chunks it touched, is charged to the caller's budget.
    */
   private async cached(
     instrument: InstrumentRecord,
     key: string,
     ifNoneMatch: string | undefined,
     build: () => Promise<string>,
+    caller?: MarketCaller,
   ): Promise<CachedBody | { etag: string; notModified: true }> {
     const fullKey = `${instrument.dataVersion}|${key}`;
     const etag = this.etag(instrument, fullKey);
     if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
       return { etag, notModified: true };
     }
-    const body = await this.cache.get(instrument.id, fullKey, async () => Buffer.from(await build()));
+    const multiplier = caller?.tier === 'elite' ? this.config.env.THROTTLE_ELITE_MULTIPLIER : 1;
+    const body = await this.cache.get(instrument.id, fullKey, async () => {
+      if (caller) await this.budget.check(caller.id, multiplier);
+      const { result, chunks } = await this.gate.run(() => meterChunks(build));
+      if (caller) await this.budget.charge(caller.id, chunks);
+      return Buffer.from(result);
+    });
     return { body, etag };
   }
 
-  async candles(query: SeriesQuery & { timeframe: string }, ifNoneMatch?: string) {
+  async candles(query: SeriesQuery & { timeframe: string }, ifNoneMatch?: string, caller?: MarketCaller) {
     const instrument = await this.resolve(query);
     const tf = timeframeMs(query.timeframe);
     const limit = Math.min(query.limit ?? 1_000, this.config.env.MARKET_MAX_CANDLES);
@@ -128,14 +145,14 @@ export class MarketReadService {
         `"from":${from},"to":${Math.min(to, 8.64e15)},"columns":${JSON.stringify(CANDLE_COLUMNS)},"bars":[${parts.join(',')}],` +
         `"truncated":${truncated},"next":${next}}`
       );
-    });
+    }, caller);
   }
 
   private async lastTime(instrument: InstrumentRecord, kind: 'candles' | 'trades'): Promise<number | null> {
     return this.store.lastTime(kind, instrument.id);
   }
 
-  async trades(query: SeriesQuery, ifNoneMatch?: string) {
+  async trades(query: SeriesQuery, ifNoneMatch?: string, caller?: MarketCaller) {
     const instrument = await this.resolve(query);
     const limit = Math.min(query.limit ?? 1_000, this.config.env.MARKET_MAX_CANDLES);
     const key = `trades|${query.from ?? ''}|${query.to ?? ''}|${limit}`;
@@ -154,11 +171,11 @@ export class MarketReadService {
         `{"exchange":${JSON.stringify(instrument.exchange)},"symbol":${JSON.stringify(instrument.symbol)},` +
         `"columns":${JSON.stringify(TRADE_COLUMNS)},"trades":[${parts.join(',')}],"truncated":${rows.length === limit}}`
       );
-    });
+    }, caller);
   }
 
   /** Last price and the 24 hours of stored data that end at the newest bar or print. */
-  async ticker(query: { exchange: string; symbol: string }, ifNoneMatch?: string) {
+  async ticker(query: { exchange: string; symbol: string }, ifNoneMatch?: string, caller?: MarketCaller) {
     const instrument = await this.resolve(query);
     return this.cached(instrument, 'ticker', ifNoneMatch, async () => {
       const kind = instrument.candleTimeframeMs !== null ? 'candles' : 'trades';
@@ -195,11 +212,11 @@ export class MarketReadService {
         };
       }
       return JSON.stringify({ exchange: instrument.exchange, symbol: instrument.symbol, ...summary });
-    });
+    }, caller);
   }
 
   /** What is stored for an instrument in a range: first/last bar, count and every gap of the candles; trades. */
-  async coverage(query: SeriesQuery, ifNoneMatch?: string) {
+  async coverage(query: SeriesQuery, ifNoneMatch?: string, caller?: MarketCaller) {
     const instrument = await this.resolve(query);
     const range = { from: query.from ?? 0, to: query.to ?? 8.64e15 };
     return this.cached(instrument, `coverage|${range.from}|${range.to}`, ifNoneMatch, async () => {
@@ -232,6 +249,6 @@ export class MarketReadService {
         candles,
         trades: t && t.count > 0 ? { first: iso(t.first), last: iso(t.last), count: t.count } : null,
       });
-    });
+    }, caller);
   }
 }

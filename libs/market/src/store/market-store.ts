@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { Counter } from 'prom-client';
@@ -76,6 +78,20 @@ function verified<T>(
   }
   corruptChunks().inc({ kind });
   throw new ChunkCorruptError(instrumentId, kind, start, detail);
+}
+
+const meter = new AsyncLocalStorage<{ chunks: number }>();
+
+/** Counts the chunk rows (packed or summary) that reads inside `work` touch: the cost of a read. */
+export async function meterChunks<T>(work: () => Promise<T>): Promise<{ result: T; chunks: number }> {
+  const counter = { chunks: 0 };
+  const result = await meter.run(counter, work);
+  return { result, chunks: counter.chunks };
+}
+
+function touched(n: number): void {
+  const counter = meter.getStore();
+  if (counter) counter.chunks += n;
 }
 
 /** Chunk rows are written this many to a statement. */
@@ -350,6 +366,7 @@ export class MarketStore {
           page.push({ start: Number(f[0]!.readBigInt64BE(0)), data: f[1]!, checksum: f[2]!.readInt32BE(0) });
         }),
       );
+      touched(page.length);
       for (const chunk of page) yield chunk;
       if (page.length < PAGE_CHUNKS) return;
       cursor = page[page.length - 1].start;
@@ -494,16 +511,17 @@ export class MarketStore {
     timeframeMs: number,
     limit?: number,
   ): Promise<CandleSeries> {
-    const rows: Array<{ t: number; o: number; h: number; l: number; c: number; v: number }> =
+    const rows: Array<{ t: number; o: number; h: number; l: number; c: number; v: number; n: number }> =
       await this.dataSource.query(
         `SELECT (floor(chunk_start / $4::float8) * $4::float8) AS t,
                 (array_agg(open ORDER BY chunk_start))[1] AS o, max(high) AS h, min(low) AS l,
-                (array_agg(close ORDER BY chunk_start DESC))[1] AS c, sum(volume) AS v
+                (array_agg(close ORDER BY chunk_start DESC))[1] AS c, sum(volume) AS v, count(*)::int AS n
            FROM market_candle_chunks
           WHERE instrument_id = $1 AND chunk_start >= $2 AND chunk_start < $3
           GROUP BY 1 ORDER BY 1 ${limit !== undefined ? `LIMIT ${Math.floor(limit)}` : ''}`,
         [instrumentId, chunkStartOf(range.from, candleChunkSpan(storedMs)), range.to, timeframeMs],
       );
+    touched(rows.reduce((sum, r) => sum + r.n, 0));
     return {
       time: Float64Array.from(rows, (r) => r.t),
       open: Float64Array.from(rows, (r) => r.o),
@@ -544,6 +562,44 @@ export class MarketStore {
     }
     if (order === 'last') out.reverse();
     return out;
+  }
+
+  /**
+   * A digest of exactly the stored data of `[from, to)`: the digest stored with each chunk that
+   * lies wholly inside the range, and a hash of the decoded slice of each chunk the range cuts.
+   * Equal stored data gives equal digests, any changed value changes it, and data outside the
+   * range never enters it; no whole-range hashing of decoded arrays.
+   */
+  async seriesDigest(kind: SeriesKind, instrumentId: string, range: SeriesRange, timeframeMs?: number): Promise<string> {
+    if (kind === 'candles' && timeframeMs === undefined) throw new Error('seriesDigest: candles need their timeframe');
+    const hash = createHash('sha256');
+    hash.update(`series-digest-v1\n${kind}:${range.from}:${range.to}\n`);
+    const rows: Array<{ start: number; first: number; last: number; digest: Buffer }> = await this.dataSource.query(
+      `SELECT chunk_start::float8 AS start, first_time::float8 AS first, last_time::float8 AS last, digest
+         FROM ${TABLE[kind]} WHERE instrument_id = $1 AND first_time < $3 AND last_time >= $2 ORDER BY chunk_start`,
+      [instrumentId, range.from, range.to],
+    );
+    touched(rows.length);
+    const bytes = (a: Float64Array | Int8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    for (const r of rows) {
+      if (r.first >= range.from && r.last < range.to) {
+        hash.update(`chunk:${r.start}:`);
+        hash.update(r.digest);
+        continue;
+      }
+      const edge = { from: Math.max(range.from, r.start), to: Math.min(range.to, r.last + 1) };
+      hash.update(`slice:${r.start}:`);
+      if (kind === 'candles') {
+        for await (const s of this.candleChunks(instrumentId, edge, timeframeMs!)) {
+          for (const a of [s.time, s.open, s.high, s.low, s.close, s.volume]) hash.update(bytes(a));
+        }
+      } else {
+        for await (const s of this.tradeChunks(instrumentId, edge)) {
+          for (const a of [s.time, s.price, s.amount, s.side]) hash.update(bytes(a));
+        }
+      }
+    }
+    return hash.digest('hex');
   }
 
   /** Kept for callers that refreshed statistics after bulk loads; chunk tables stay small enough to need none. */
@@ -608,6 +664,7 @@ export class MarketStore {
         ORDER BY chunk_start ${order === 'asc' ? 'ASC' : 'DESC'}${limit ? ` LIMIT ${limit}` : ''}`,
       [instrumentId, Math.max(range.from, -8.64e15), Math.min(range.to, 8.64e15)],
     );
+    touched(rows.length);
     return rows;
   }
 
@@ -623,6 +680,7 @@ export class MarketStore {
         raw.push({ start: Number(f[0]!.readBigInt64BE(0)), data: f[1]!, checksum: f[2]!.readInt32BE(0) }),
       ),
     );
+    touched(raw.length);
     for (const chunk of raw) out.set(chunk.start, this.times(kind, instrumentId, chunk));
     return out;
   }
