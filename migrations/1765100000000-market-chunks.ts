@@ -32,7 +32,8 @@ const BATCH = 100_000;
 
 function exact(text: string): ReturnType<typeof parseDecimal> & object {
   const d = parseDecimal(text);
-  if (!d) throw new Error(`market data value ${text} has more than 15 significant digits: it cannot be converted exactly`);
+  if (!d)
+    throw new Error(`market data value ${text} has more than 15 significant digits: it cannot be converted exactly`);
   return d;
 }
 
@@ -41,7 +42,21 @@ async function insert(q: QueryRunner, table: string, instrumentId: string, row: 
   await q.query(
     `INSERT INTO ${table} (instrument_id, chunk_start, first_time, last_time, row_count, open, high, low, close, volume,
        data, checksum, digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-    [instrumentId, row.start, s.first, s.last, s.count, s.open, s.high, s.low, s.close, s.volume, row.data, row.checksum, row.digest],
+    [
+      instrumentId,
+      row.start,
+      s.first,
+      s.last,
+      s.count,
+      s.open,
+      s.high,
+      s.low,
+      s.close,
+      s.volume,
+      row.data,
+      row.checksum,
+      row.digest,
+    ],
   );
 }
 
@@ -63,10 +78,10 @@ export class MarketChunks1765100000000 implements MigrationInterface {
     await q.query(`ALTER TABLE market_candle_chunks ALTER COLUMN data SET STORAGE EXTERNAL`);
     await q.query(`ALTER TABLE market_trade_chunks ALTER COLUMN data SET STORAGE EXTERNAL`);
 
-    const candleSeries: Array<{ id: string; tf: string }> = await q.query(
+    const candleSeries = (await q.query(
       `SELECT id, candle_timeframe_ms AS tf FROM market_instruments
         WHERE candle_timeframe_ms IS NOT NULL AND EXISTS (SELECT 1 FROM market_candles c WHERE c.instrument_id = id)`,
-    );
+    )) as Array<{ id: string; tf: string }>;
     for (const { id, tf } of candleSeries) {
       const span = candleChunkSpan(Number(tf));
       let after = -1;
@@ -79,13 +94,13 @@ export class MarketChunks1765100000000 implements MigrationInterface {
         group = [];
       };
       for (;;) {
-        const rows: Array<{ t: string; o: string; h: string; l: string; c: string; v: string }> = await q.query(
+        const rows = (await q.query(
           `SELECT (extract(epoch FROM open_time) * 1000)::bigint AS t, open::text AS o, high::text AS h, low::text AS l,
                   close::text AS c, volume::text AS v
              FROM market_candles WHERE instrument_id = $1 AND open_time > to_timestamp($2::numeric / 1000)
             ORDER BY open_time LIMIT ${BATCH}`,
           [id, after],
-        );
+        )) as Array<{ t: string; o: string; h: string; l: string; c: string; v: string }>;
         for (const r of rows) {
           const t = Number(r.t);
           const s = chunkStartOf(t, span);
@@ -101,9 +116,9 @@ export class MarketChunks1765100000000 implements MigrationInterface {
       await flush();
     }
 
-    const tradeSeries: Array<{ id: string }> = await q.query(
-      `SELECT DISTINCT instrument_id AS id FROM market_trades`,
-    );
+    const tradeSeries = (await q.query(`SELECT DISTINCT instrument_id AS id FROM market_trades`)) as Array<{
+      id: string;
+    }>;
     for (const { id } of tradeSeries) {
       let afterTime = -1;
       let afterId = '';
@@ -116,12 +131,12 @@ export class MarketChunks1765100000000 implements MigrationInterface {
         group = [];
       };
       for (;;) {
-        const rows: Array<{ t: string; id: string; side: number; p: string; a: string }> = await q.query(
+        const rows = (await q.query(
           `SELECT (extract(epoch FROM time) * 1000)::bigint AS t, trade_id AS id, side, price::text AS p, amount::text AS a
              FROM market_trades WHERE instrument_id = $1 AND (time, trade_id) > (to_timestamp($2::numeric / 1000), $3)
             ORDER BY time, trade_id LIMIT ${BATCH}`,
           [id, afterTime, afterId],
-        );
+        )) as Array<{ t: string; id: string; side: number; p: string; a: string }>;
         for (const r of rows) {
           const t = Number(r.t);
           const s = chunkStartOf(t, TRADE_CHUNK_MS);

@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
-import { ImportRequest, ImportService, InstrumentRepository, MarketStore, formatScaled, parseDecimal } from '@app/market';
+import {
+  ImportRequest,
+  ImportService,
+  InstrumentRepository,
+  MarketStore,
+  formatScaled,
+  parseDecimal,
+} from '@app/market';
 import { TEST_REDIS_URL, uniquePrefix } from '@app/testing';
 import { createTestApi, TestApi } from '../support/test-app';
 import { JWT_SECRET, bearer, register } from '../auth/auth-helpers';
@@ -19,9 +27,8 @@ const canonical = (v: string | number) => {
   return formatScaled(d.m, d.s);
 };
 
-async function* bytes(content: string | Buffer): AsyncGenerator<Buffer> {
-  yield Buffer.isBuffer(content) ? content : Buffer.from(content);
-}
+const bytes = (content: string | Buffer): AsyncIterable<Buffer> =>
+  Readable.from([Buffer.isBuffer(content) ? content : Buffer.from(content)]);
 
 describe('the chunked series store', () => {
   let api: TestApi;
@@ -80,7 +87,11 @@ describe('the chunked series store', () => {
 
     const eth = await run({ symbol: 'ETH/USDT', fileName: 'ETH_USDT-trades-2023.csv' }, ethCsv);
     expect(eth).toMatchObject({ status: 'completed', inserted: 1000, rejected: 0 });
-    const lines = ethCsv.trim().split('\n').slice(1).map((l) => l.split(','));
+    const lines = ethCsv
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
     const ethStored = await store.listTrades(await instrumentId('ETH/USDT'), { from: 0, to: 8.64e15 }, 1e9, 'first');
     expect(ethStored).toEqual(
       lines.map((c) => ({
@@ -129,9 +140,7 @@ describe('the chunked series store', () => {
     expect(clash).toMatchObject({ inserted: 1, rejected: 1 });
     expect(clash.rejections).toEqual([{ line: 2, reason: expect.stringMatching(/trade id 1005 is already stored/) }]);
     const stored = await store.listTrades(await instrumentId('MT/USD'), { from: 0, to: 8.64e15 }, 100, 'first');
-    expect(stored.map((t) => [t.id, t.price])).toEqual(
-      [0, 1, 2, 3, 4, 5, 6].map((k) => [String(1000 + k), '100.5']),
-    );
+    expect(stored.map((t) => [t.id, t.price])).toEqual([0, 1, 2, 3, 4, 5, 6].map((k) => [String(1000 + k), '100.5']));
   });
 
   it('refuses values it cannot store exactly, with their lines, and stores the rest', async () => {

@@ -206,7 +206,7 @@ export class ImportService {
         let sink: ChunkSink<PendingCandle> | null = null;
         const emit = (row: PendingCandle) => {
           if (!check.timeframeMs) return; // no timeframe could be inferred: the import fails below
-          sink ??= w.candles(instrument.id, check.timeframeMs!, (line, reason) => unaccept(check.tally, line, reason));
+          sink ??= w.candles(instrument.id, check.timeframeMs, (line, reason) => unaccept(check.tally, line, reason));
           sink.add(row);
         };
         for await (const batch of batches) {

@@ -42,9 +42,9 @@ describe('MarketReadGate', () => {
     const g = gate({ MARKET_READ_CONCURRENCY: 1, MARKET_READ_WAIT_MS: 20 });
     let release!: () => void;
     const held = g.run(() => new Promise<void>((r) => (release = r)));
-    await expect(g.run(async () => 'late')).rejects.toBeInstanceOf(MarketReadsBusyError);
-    const queued = Array.from({ length: 4 }, () => g.run(async () => 'queued').catch((e: unknown) => e));
-    await expect(g.run(async () => 'one too many')).rejects.toBeInstanceOf(MarketReadsBusyError);
+    await expect(g.run(() => Promise.resolve('late'))).rejects.toBeInstanceOf(MarketReadsBusyError);
+    const queued = Array.from({ length: 4 }, () => g.run(() => Promise.resolve('queued')).catch((e: unknown) => e));
+    await expect(g.run(() => Promise.resolve('one too many'))).rejects.toBeInstanceOf(MarketReadsBusyError);
     release();
     await held;
     expect(await Promise.all(queued)).toEqual(['queued', 'queued', 'queued', 'queued']);
