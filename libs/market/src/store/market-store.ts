@@ -188,7 +188,20 @@ export class ChunkSink<R extends PendingCandle | PendingTrade> {
     const tuples = rows.map((r) => {
       const s = r.summary;
       const base = params.length;
-      params.push(r.start, s.first, s.last, s.count, s.open, s.high, s.low, s.close, s.volume, r.data, r.checksum, r.digest);
+      params.push(
+        r.start,
+        s.first,
+        s.last,
+        s.count,
+        s.open,
+        s.high,
+        s.low,
+        s.close,
+        s.volume,
+        r.data,
+        r.checksum,
+        r.digest,
+      );
       const p = (k: number) => `$${base + k}`;
       return `($1, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)}, ${p(12)})`;
     });
@@ -367,7 +380,11 @@ export class MarketStore {
         }),
       );
       touched(page.length);
-      for (const chunk of page) yield chunk;
+      for (let i = 0; i < page.length; i++) {
+        // Decoding happens between yields: let other requests' I/O run every few chunks.
+        if (i % 8 === 7) await new Promise((resolve) => setImmediate(resolve));
+        yield page[i];
+      }
       if (page.length < PAGE_CHUNKS) return;
       cursor = page[page.length - 1].start;
     }
@@ -450,7 +467,9 @@ export class MarketStore {
   ): Promise<Array<[time: number, open: string, high: string, low: string, close: string, volume: string]>> {
     const out: Array<[number, string, string, string, string, string]> = [];
     for await (const chunk of this.chunks('candles', instrumentId, range, candleChunkSpan(timeframeMs))) {
-      const d = verified('candles', instrumentId, chunk.start, chunk.data, chunk.checksum, (b) => decodeCandles(b, true));
+      const d = verified('candles', instrumentId, chunk.start, chunk.data, chunk.checksum, (b) =>
+        decodeCandles(b, true),
+      );
       const pe = d.priceExp;
       for (let i = lowerBound(d.time, range.from), end = lowerBound(d.time, range.to); i < end; i++) {
         out.push([
@@ -570,7 +589,12 @@ export class MarketStore {
    * Equal stored data gives equal digests, any changed value changes it, and data outside the
    * range never enters it; no whole-range hashing of decoded arrays.
    */
-  async seriesDigest(kind: SeriesKind, instrumentId: string, range: SeriesRange, timeframeMs?: number): Promise<string> {
+  async seriesDigest(
+    kind: SeriesKind,
+    instrumentId: string,
+    range: SeriesRange,
+    timeframeMs?: number,
+  ): Promise<string> {
     if (kind === 'candles' && timeframeMs === undefined) throw new Error('seriesDigest: candles need their timeframe');
     const hash = createHash('sha256');
     hash.update(`series-digest-v1\n${kind}:${range.from}:${range.to}\n`);
@@ -734,9 +758,7 @@ export class MarketStore {
   ): Promise<{ gaps: StoredGap[]; total: number; missingBars: number }> {
     const metas = await this.metas('candles', instrumentId, range);
     const decode = metas
-      .filter(
-        (m) => m.first < range.from || m.last >= range.to || m.count !== (m.last - m.first) / timeframeMs + 1,
-      )
+      .filter((m) => m.first < range.from || m.last >= range.to || m.count !== (m.last - m.first) / timeframeMs + 1)
       .map((m) => m.start);
     const times = await this.timesOf('candles', instrumentId, decode);
     const gaps: StoredGap[] = [];
