@@ -21,6 +21,8 @@ describe('market reads under load (issue 14 item 1)', () => {
         // Counted requests never bind here: the cost budget and the pool share must.
         THROTTLE_MARKET_DATA_LIMIT: '100000',
         MARKET_READ_COST_BUDGET: '3000',
+        // Reads queue for their pool share rather than answer busy, so the budget is what stops them.
+        MARKET_READ_WAIT_MS: '60000',
       },
     });
     range = await storeSyntheticCandles(api, exchange, 'LOAD/USD', YEAR_MINUTES);
@@ -40,7 +42,7 @@ describe('market reads under load (issue 14 item 1)', () => {
           `&from=${range.from}&to=${range.to - k * 60_000}`,
         headers: bearer(heavy.accessToken),
       });
-    const statuses: number[] = [];
+    const statuses: string[] = [];
     const codes = new Set<string>();
     const otherStatuses: string[] = [];
     let k = 0;
@@ -52,16 +54,16 @@ describe('market reads under load (issue 14 item 1)', () => {
       ]).flat();
       const [done, probed] = await Promise.all([Promise.all(reads), Promise.all(probes)]);
       for (const res of done) {
-        statuses.push(res.statusCode);
+        statuses.push(String(res.statusCode));
         if (res.statusCode !== 200) codes.add(res.json().code);
       }
       otherStatuses.push(...probed.map((r) => `${r.statusCode} ${r.statusCode === 200 ? '' : r.body}`.trim()));
     }
     expect(otherStatuses).toEqual(otherStatuses.map(() => '200'));
-    expect(statuses.every((s) => s === 200 || s === 429 || s === 503)).toBe(true);
-    expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
+    expect(statuses.filter((s) => !['200', '429', '503'].includes(s))).toEqual([]);
+    expect(statuses.filter((s) => s === '200').length).toBeGreaterThan(0);
     // The budget (3000 chunks) runs out after about 18 such reads: the rest are refused before touching the database.
-    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === '429').length).toBeGreaterThan(0);
     expect(codes.has('MARKET_COST_LIMITED')).toBe(true);
     for (const code of codes) expect(['MARKET_COST_LIMITED', 'MARKET_READS_BUSY']).toContain(code);
 
