@@ -443,11 +443,13 @@ export class MarketStore {
       if (limit !== undefined && total >= limit) break;
     }
     const n = limit === undefined ? total : Math.min(total, Math.floor(limit));
-    const col = (k: 'time' | 'open' | 'high' | 'low' | 'close' | 'volume') =>
-      concat(
+    const col = (k: 'time' | 'open' | 'high' | 'low' | 'close' | 'volume') => {
+      const whole = concat(
         parts.map((p) => p[k]),
         total,
-      ).slice(0, n);
+      );
+      return n === total && parts.length > 1 ? whole : whole.slice(0, n);
+    };
     return {
       time: col('time'),
       open: col('open'),
@@ -501,20 +503,29 @@ export class MarketStore {
       side.set(p.side, at);
       at += p.side.length;
     }
+    // One part is a view into a chunk's arrays: copy it so the caller owns what it gets.
+    const cut = <T extends Float64Array | Int8Array>(whole: T): T =>
+      (n === total && parts.length > 1 ? whole : whole.slice(0, n)) as T;
     return {
-      time: concat(
-        parts.map((p) => p.time),
-        total,
-      ).slice(0, n),
-      price: concat(
-        parts.map((p) => p.price),
-        total,
-      ).slice(0, n),
-      amount: concat(
-        parts.map((p) => p.amount),
-        total,
-      ).slice(0, n),
-      side: side.slice(0, n),
+      time: cut(
+        concat(
+          parts.map((p) => p.time),
+          total,
+        ),
+      ),
+      price: cut(
+        concat(
+          parts.map((p) => p.price),
+          total,
+        ),
+      ),
+      amount: cut(
+        concat(
+          parts.map((p) => p.amount),
+          total,
+        ),
+      ),
+      side: n === total ? side : side.slice(0, n),
     };
   }
 
