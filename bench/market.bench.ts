@@ -244,7 +244,7 @@ export async function marketBench(): Promise<BenchLine[]> {
         name: 'api GET market/candles 1,000 bars, uncached (PostgreSQL)',
         value: Math.round(result.requests.average),
         unit: `req/s (p99 ${result.latency.p99} ms, ${errors} errors; ${(result.requests.average / b.rps).toFixed(3)}x bare)`,
-        target: '>= 0.035x bare (5x the row store\'s 0.007x)',
+        target: ">= 0.035x bare (5x the row store's 0.007x)",
         ok: result.requests.average / b.rps >= 0.035,
       });
     } finally {

@@ -236,7 +236,8 @@ function exactCells(cells: string[], names: string[], first: number): Decimal[] 
   const out: Decimal[] = [];
   for (let k = 0; k < names.length; k++) {
     const d = parseDecimal(cells[first + k]);
-    if (!d) return `${names[k]} ${cells[first + k]} has more than 15 significant digits: it cannot be stored without rounding`;
+    if (!d)
+      return `${names[k]} ${cells[first + k]} has more than 15 significant digits: it cannot be stored without rounding`;
     out.push(d);
   }
   return out;

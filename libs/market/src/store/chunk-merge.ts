@@ -126,7 +126,9 @@ export function mergeCandles(start: number, stored: DecodedCandles | null, rows:
   const pe = chooseExponent(
     fresh.flatMap((r) => [r.o, r.h, r.l, r.c]),
     storedPrice,
-    stored && n0 > 0 ? Math.max(mantissaDigits(stored.high, storedPrice), mantissaDigits(stored.low, storedPrice)) : -99,
+    stored && n0 > 0
+      ? Math.max(mantissaDigits(stored.high, storedPrice), mantissaDigits(stored.low, storedPrice))
+      : -99,
   );
   const ve = chooseExponent(
     fresh.map((r) => r.v),
@@ -234,7 +236,12 @@ export function mergeTrades(start: number, stored: DecodedTrades | null, rows: P
     if (!seen) {
       known.set(r.id, mine);
       fresh.push(r);
-    } else if (seen.t === mine.t && seen.side === mine.side && seen.price === mine.price && seen.amount === mine.amount) {
+    } else if (
+      seen.t === mine.t &&
+      seen.side === mine.side &&
+      seen.price === mine.price &&
+      seen.amount === mine.amount
+    ) {
       duplicates++;
     } else {
       rejections.push({

@@ -85,7 +85,14 @@ export class MarketIngest {
       await w.lock(instrument.id);
       const sink = w.trades(instrument.id, refuse);
       for (const r of rows) {
-        sink.add({ line: 0, id: cleanId(r.id), t: r.time, side: r.side, price: exact(r.price), amount: exact(r.amount) });
+        sink.add({
+          line: 0,
+          id: cleanId(r.id),
+          t: r.time,
+          side: r.side,
+          price: exact(r.price),
+          amount: exact(r.amount),
+        });
         await sink.flushReady();
       }
       const { inserted, duplicates } = await sink.finish();
@@ -127,4 +134,3 @@ function refuse(_line: number, reason: string): never {
 export function cleanId(id: string): string {
   return id.replace(/[\t\n\r\\]/g, '_');
 }
-
