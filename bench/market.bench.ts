@@ -201,7 +201,7 @@ export async function marketBench(): Promise<BenchLine[]> {
     const api = await startProcess(
       `${ROOT}/dist/apps/api/src/main.js`,
       [],
-      benchApiEnv(apiPort, { THROTTLE_MARKET_DATA_LIMIT: '10000000' }),
+      benchApiEnv(apiPort, { THROTTLE_MARKET_DATA_LIMIT: '10000000', MARKET_READ_COST_BUDGET: '100000000' }),
       /ready in \d+ ms/,
     );
     try {
