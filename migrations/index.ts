@@ -7,6 +7,7 @@ import { MarketSync1763900100000 } from './1763900100000-market-sync';
 import { Strategies1764000000000 } from './1764000000000-strategies';
 import { TieredBacktests1764000050000 } from './1764000050000-tiered-backtests';
 import { AiChat1764000100000 } from './1764000100000-ai-chat';
+import { MarketChunks1765100000000 } from './1765100000000-market-chunks';
 
 /**
  * Every migration, oldest first. `npm run migration:generate` writes a new file
@@ -22,4 +23,5 @@ export const ALL_MIGRATIONS = [
   Strategies1764000000000,
   TieredBacktests1764000050000,
   AiChat1764000100000,
+  MarketChunks1765100000000,
 ];

@@ -10,6 +10,7 @@ import {
   InstrumentRepository,
   MarketModule,
   MarketStore,
+  parseDecimal,
 } from '@app/market';
 import { loadConfig } from '@app/platform';
 import { testEnv } from '@app/testing';
@@ -99,26 +100,37 @@ describe('demo market data', () => {
     const windowStart = end - WINDOW_MINUTES * MINUTE;
     for (const spec of DEMO_SYMBOLS) {
       const { id } = await instrument(spec.symbol);
-      // Exact, in numeric: every window minute has trades, and its bar is their OHLCV.
-      const [check] = await db.query(
-        `WITH t AS (
-           SELECT date_trunc('minute', time) AS minute,
-                  (array_agg(price ORDER BY time, trade_id))[1] AS open, max(price) AS high, min(price) AS low,
-                  (array_agg(price ORDER BY time DESC, trade_id DESC))[1] AS close, sum(amount) AS volume
-             FROM market_trades WHERE instrument_id = $1 GROUP BY 1
-         ), c AS (
-           SELECT * FROM market_candles WHERE instrument_id = $1 AND open_time >= to_timestamp($2::numeric / 1000)
-         )
-         SELECT count(*)::int AS minutes,
-                count(*) FILTER (WHERE c.open_time IS NULL OR t.minute IS NULL OR c.open <> t.open OR c.high <> t.high
-                  OR c.low <> t.low OR c.close <> t.close OR c.volume <> t.volume)::int AS mismatches
-           FROM c FULL JOIN t ON t.minute = c.open_time`,
-        [id, windowStart],
-      );
+      // Exact, in decimals: every window minute has trades, and its bar is their OHLCV.
+      const store = api.app.get(MarketStore);
+      const stored = await store.candleRows(id, { from: windowStart, to: end }, MINUTE);
+      const prints = await store.listTrades(id, { from: 0, to: 8.64e15 }, 10_000_000, 'first');
+      const byMinute = new Map<number, typeof prints>();
+      for (const p of prints) {
+        const m = Math.floor(p.time / MINUTE) * MINUTE;
+        if (!byMinute.has(m)) byMinute.set(m, []);
+        byMinute.get(m)!.push(p);
+      }
+      let mismatches = 0;
+      const minutes = new Set([...byMinute.keys(), ...stored.map((r) => r[0])]).size;
+      for (const [t, o, h, l, c, v] of stored) {
+        const ps = byMinute.get(t);
+        if (!ps) {
+          mismatches++;
+          continue;
+        }
+        const prices = ps.map((p) => Number(p.price));
+        const same =
+          Number(o) === prices[0] &&
+          Number(h) === Math.max(...prices) &&
+          Number(l) === Math.min(...prices) &&
+          Number(c) === prices[prices.length - 1] &&
+          exactSum(ps.map((p) => p.amount)) === exactSum([v]);
+        if (!same) mismatches++;
+      }
+      const check = { minutes, mismatches };
       expect(check).toEqual({ minutes: WINDOW_MINUTES, mismatches: 0 });
 
       // As a tick backtest reads them.
-      const store = api.app.get(MarketStore);
       const bars = await store.loadCandles(id, { from: windowStart, to: end }, MINUTE);
       const fromTrades = candlesFromTrades(await store.loadTrades(id, { from: windowStart, to: end }), MINUTE);
       for (const key of ['time', 'open', 'high', 'low', 'close'] as const) expect(fromTrades[key]).toEqual(bars[key]);
@@ -141,22 +153,23 @@ describe('demo market data', () => {
   it('completes a seed that was cut short, with the same rows', async () => {
     const eth = await instrument('ETH/USD');
     const cut = first!.end! - 5 * DAY;
-    const snapshot = () =>
-      db.query(
-        `SELECT md5(string_agg(concat_ws(',', open_time, open, high, low, close, volume), ';' ORDER BY open_time)) AS candles,
-                (SELECT md5(string_agg(concat_ws(',', trade_id, time, side, price, amount), ';' ORDER BY trade_id))
-                   FROM market_trades WHERE instrument_id = $1 AND time >= to_timestamp($2::numeric / 1000)) AS trades
-           FROM market_candles WHERE instrument_id = $1 AND open_time >= to_timestamp($2::numeric / 1000)`,
-        [eth.id, cut],
-      );
+    const store = api.app.get(MarketStore);
+    const snapshot = async () => ({
+      candles: await store.candleRows(eth.id, { from: cut, to: 8.64e15 }, MINUTE),
+      trades: await store.listTrades(eth.id, { from: cut, to: 8.64e15 }, 10_000_000, 'first'),
+    });
     const before = await snapshot();
     // As if the process died after the first part of the year was stored: nothing verified yet.
     await db.query(`UPDATE market_instruments SET metadata = metadata - 'verified' WHERE id = $1`, [eth.id]);
-    const [, candles] = await db.query(
-      `DELETE FROM market_candles WHERE instrument_id = $1 AND open_time >= to_timestamp($2::numeric / 1000)`,
-      [eth.id, cut],
-    );
-    const [, trades] = await db.query(`DELETE FROM market_trades WHERE instrument_id = $1`, [eth.id]);
+    const deleted = async (table: string, from: number) => {
+      const [rows]: [Array<{ n: number }>] = await db.query(
+        `DELETE FROM ${table} WHERE instrument_id = $1 AND chunk_start >= $2 RETURNING row_count AS n`,
+        [eth.id, from],
+      );
+      return rows.reduce((sum, r) => sum + r.n, 0);
+    };
+    const candles = await deleted('market_candle_chunks', cut);
+    const trades = await deleted('market_trade_chunks', 0);
 
     const resumed = await seeder.seed();
     expect(resumed.symbols.find((s) => s.symbol === 'ETH/USD')).toEqual({
@@ -182,3 +195,14 @@ describe('demo market data', () => {
     }
   });
 });
+
+/** The exact sum of decimal texts, as text (scaled integers, no float rounding). */
+function exactSum(values: string[]): string {
+  const parsed = values.map((v) => parseDecimal(v)!);
+  const e = Math.max(0, ...parsed.map((d) => d.s));
+  let total = 0n;
+  for (const d of parsed) total += BigInt(d.m) * 10n ** BigInt(e - d.s);
+  const digits = total.toString().padStart(e + 1, '0');
+  const text = e === 0 ? digits : `${digits.slice(0, digits.length - e)}.${digits.slice(digits.length - e)}`;
+  return e === 0 ? text : text.replace(/\.?0+$/, '');
+}

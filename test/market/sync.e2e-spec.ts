@@ -2,6 +2,7 @@ import { Job } from 'bullmq';
 import { register } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { JobProducer } from '@app/platform';
+import { MarketStore } from '@app/market';
 import { TEST_REDIS_URL, uniquePrefix } from '@app/testing';
 import { MarketSyncProcessor } from '../../apps/worker/src/market/market-sync.processor';
 import { FakeBar, FakeExchange } from '../support/fake-exchange';
@@ -52,16 +53,17 @@ describe('exchange sync through ccxt against a local fake Binance', () => {
       ])
       .then((rows: StateRow[]) => rows[0]);
 
+  const instrumentId = async (symbol: string): Promise<string> => {
+    const [row]: Array<{ id: string }> = await db.query(
+      `SELECT id FROM market_instruments WHERE exchange = 'binance' AND symbol = $1`,
+      [symbol],
+    );
+    return row.id;
+  };
+
   const candles = async (symbol: string): Promise<FakeBar[]> => {
-    const rows: Array<{ t: string; open: string; high: string; low: string; close: string; volume: string }> =
-      await db.query(
-        `SELECT (extract(epoch FROM c.open_time) * 1000)::bigint AS t, c.open::text, c.high::text, c.low::text,
-                c.close::text, c.volume::text
-           FROM market_candles c JOIN market_instruments i ON i.id = c.instrument_id
-          WHERE i.exchange = 'binance' AND i.symbol = $1 ORDER BY c.open_time`,
-        [symbol],
-      );
-    return rows.map((r) => [Number(r.t), r.open, r.high, r.low, r.close, r.volume]);
+    const rows = await api.app.get(MarketStore).candleRows(await instrumentId(symbol), { from: 0, to: 8.64e15 }, M);
+    return rows.map((r) => [r[0], r[1], r[2], r[3], r[4], r[5]]);
   };
 
   /** Bars as numbers: the database keeps the value, not the exchange's trailing zeros. */
@@ -161,12 +163,9 @@ describe('exchange sync through ccxt against a local fake Binance', () => {
       const row = await state(BTC);
       return row?.last_success_at ? row : undefined;
     });
-    const rows: Array<{ trade_id: string; t: string; side: number; price: string; amount: string }> = await db.query(
-      `SELECT t.trade_id, (extract(epoch FROM t.time) * 1000)::bigint AS t, t.side, t.price::text, t.amount::text
-         FROM market_trades t JOIN market_instruments i ON i.id = t.instrument_id
-        WHERE i.exchange = 'binance' AND i.symbol = $1 ORDER BY t.time, t.trade_id::bigint`,
-      [BTC],
-    );
+    const rows = (
+      await api.app.get(MarketStore).listTrades(await instrumentId(BTC), { from: 0, to: 8.64e15 }, 10_000_000, 'first')
+    ).map((r) => ({ trade_id: r.id, t: r.time, side: r.side, price: r.price, amount: r.amount }));
     const last = Number(rows[rows.length - 1].t);
     // Every trade the exchange had up to the newest one stored, and nothing that it had at the run's start is missing.
     expect(last).toBeGreaterThanOrEqual(fake.trades(BTC, start, s.last_run_at.getTime()).at(-1)!.time);

@@ -62,3 +62,49 @@ export class ImportTooLargeError extends AppError {
     });
   }
 }
+
+/** A stored chunk whose bytes fail their checksum or do not decode: the read fails rather than return wrong numbers. */
+export class ChunkCorruptError extends AppError {
+  constructor(instrumentId: string, kind: 'candles' | 'trades', chunkStart: number, detail: string) {
+    super(
+      'MARKET_CHUNK_CORRUPT',
+      'internal',
+      `The stored ${kind} chunk of instrument ${instrumentId} starting ${new Date(chunkStart).toISOString()} is corrupt (${detail}).`,
+      { instrumentId, kind, chunkStart: new Date(chunkStart).toISOString() },
+    );
+  }
+}
+
+/** A value from an exchange or the seed that the store cannot keep exactly (more than 15 significant digits). */
+export class MarketValueError extends AppError {
+  constructor(detail: string) {
+    super('MARKET_VALUE_UNSTORABLE', 'unprocessable', `A market-data value cannot be stored exactly: ${detail}.`, {
+      detail,
+    });
+  }
+}
+
+/** Market reads already hold their share of the database pool and the wait for a slot ran out. */
+export class MarketReadsBusyError extends AppError {
+  constructor(concurrency: number) {
+    super(
+      'MARKET_READS_BUSY',
+      'unavailable',
+      `Market-data reads are using their share of the database (${concurrency} at once); try again shortly.`,
+      { retryAfterSeconds: 1, concurrency },
+    );
+  }
+}
+
+/** A user's market reads touched more stored chunks than the window's budget allows. */
+export class MarketCostLimitError extends AppError {
+  constructor(budget: number, spent: number, retryAfterSeconds: number) {
+    super(
+      'MARKET_COST_LIMITED',
+      'rate_limited',
+      `Your market-data reads touched ${spent} stored chunks in this window; the budget is ${budget}. ` +
+        'Ask for coarser timeframes or shorter ranges, or wait.',
+      { budget, spent, retryAfterSeconds },
+    );
+  }
+}

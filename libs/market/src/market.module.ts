@@ -4,6 +4,7 @@ import { DemoSeedService } from './demo/demo-seed.service';
 import { MarketFeed } from './feed/market-feed.service';
 import { ImportRepository } from './import/import.repository';
 import { ImportService } from './import/import.service';
+import { MarketCostBudget, MarketReadGate } from './read/market-read-gate';
 import { MarketReadService } from './read/market-read.service';
 import { InstrumentRepository } from './store/instrument.repository';
 import { MarketIngest } from './store/market-ingest.service';
@@ -24,6 +25,8 @@ import { MarketSyncService } from './sync/market-sync.service';
     MarketIngest,
     MarketFeed,
     MarketReadService,
+    MarketReadGate,
+    MarketCostBudget,
     ImportRepository,
     ImportService,
     DemoSeedService,
@@ -38,6 +41,7 @@ import { MarketSyncService } from './sync/market-sync.service';
     MarketIngest,
     MarketFeed,
     MarketReadService,
+    MarketReadGate,
     ImportService,
     MarketSyncService,
   ],

@@ -10,6 +10,8 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CachedBody, InstrumentRecord, MarketReadService, formatTimeframe } from '@app/market';
+import type { Principal } from '@app/auth';
+import { CurrentUser } from '../auth/auth.decorators';
 import { ApiProblems } from '../http/api-problem.decorator';
 import { RateLimit } from '../throttle/rate-limit.decorator';
 import {
@@ -98,8 +100,9 @@ export class MarketController {
     @Query() query: CandlesQueryDto,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @CurrentUser() user: Principal,
   ): Promise<Buffer | undefined> {
-    return send(reply, await this.market.candles(query, ifNoneMatch));
+    return send(reply, await this.market.candles(query, ifNoneMatch, user));
   }
 
   @Get('trades')
@@ -114,8 +117,9 @@ export class MarketController {
     @Query() query: TradesQueryDto,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @CurrentUser() user: Principal,
   ): Promise<Buffer | undefined> {
-    return send(reply, await this.market.trades(query, ifNoneMatch));
+    return send(reply, await this.market.trades(query, ifNoneMatch, user));
   }
 
   @Get('ticker')
@@ -128,8 +132,9 @@ export class MarketController {
     @Query() query: SymbolQueryDto,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @CurrentUser() user: Principal,
   ): Promise<Buffer | undefined> {
-    return send(reply, await this.market.ticker(query, ifNoneMatch));
+    return send(reply, await this.market.ticker(query, ifNoneMatch, user));
   }
 
   @Get('coverage')
@@ -145,7 +150,8 @@ export class MarketController {
     @Query() query: RangeQueryDto,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @CurrentUser() user: Principal,
   ): Promise<Buffer | undefined> {
-    return send(reply, await this.market.coverage(query, ifNoneMatch));
+    return send(reply, await this.market.coverage(query, ifNoneMatch, user));
   }
 }

@@ -5,18 +5,29 @@ import { ImportService } from '@app/market';
 
 type ImportJob = JobData<'market-import', 'market.import'>;
 
+/** @nestjs/bullmq's metadata key of `@Processor` worker options. */
+const WORKER_METADATA = 'bullmq:worker_metadata';
+
 /**
  * Runs uploaded market-data imports. Bad files fail at once (no retry); infrastructure errors
  * retry with backoff, and since an import is one transaction, a retry or a stalled-job re-run
  * stores exactly what one run would have.
  */
-@Processor(QUEUES.marketImport, { lockDuration: 60_000 })
+@Processor(QUEUES.marketImport)
 export class MarketImportProcessor extends QueueWorkerHost {
   constructor(
     config: AppConfig,
     private readonly imports: ImportService,
   ) {
     super(config);
+    // Worker options are read from the decorator's metadata after this constructor: how soon a
+    // killed worker's import is taken over comes from config.
+    const lockDuration = config.env.MARKET_IMPORT_LOCK_MS;
+    Reflect.defineMetadata(
+      WORKER_METADATA,
+      { lockDuration, stalledInterval: Math.max(500, Math.floor(lockDuration / 2)) },
+      MarketImportProcessor,
+    );
   }
 
   async process(job: Job<ImportJob>): Promise<{ ran: boolean }> {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { aggregateCandles, candlesFromTrades, type CandleSeries, type TradeSeries } from '@app/engine';
 import { InstrumentNotFoundError, TimeframeUnavailableError } from '../market.errors';
 import { InstrumentRecord, InstrumentRepository } from '../store/instrument.repository';
+import { candleChunkSpan } from '../store/chunk-merge';
 import { MarketStore, SeriesRange } from '../store/market-store';
 import { formatTimeframe, timeframeMs } from '../symbols';
 
@@ -67,6 +68,11 @@ export class MarketFeed {
     const source = this.sourceOf(instrument, tfMs);
     const buckets = bucketRange(range, tfMs);
     if (source.kind === 'candles') {
+      if (tfMs % candleChunkSpan(source.storedMs) === 0) {
+        // Whole chunks per bar: the summaries are the answer, no packed bytes are read.
+        const limit = maxBars === undefined ? undefined : maxBars + 1;
+        return this.store.candlesFromSummaries(instrument.id, buckets, source.storedMs, tfMs, limit);
+      }
       const rows = maxBars === undefined ? undefined : (maxBars + 1) * (tfMs / source.storedMs);
       const stored = await this.store.loadCandles(instrument.id, buckets, source.storedMs, rows);
       return aggregateCandles(stored, tfMs);
@@ -84,5 +90,23 @@ export class MarketFeed {
   async trades(request: SeriesRequest): Promise<TradeSeries> {
     const instrument = await this.instrument(request.exchange, request.symbol);
     return this.store.loadTrades(instrument.id, request);
+  }
+
+  /**
+   * The stored candles (the instrument's own timeframe: detail bars) of `[from, to)` as a stream
+   * of decoded chunks in time order, for consumers that process a series piece by piece in
+   * bounded memory. Each piece is a CandleSeries of at most a chunk (1440 bars).
+   */
+  async *candleChunks(request: SeriesRequest): AsyncGenerator<CandleSeries> {
+    const instrument = await this.instrument(request.exchange, request.symbol);
+    const stored = instrument.candleTimeframeMs;
+    if (stored === null) throw new TimeframeUnavailableError('candles', null, instrument.hasTrades);
+    yield* this.store.candleChunks(instrument.id, { from: request.from, to: request.to }, stored);
+  }
+
+  /** Trade prints of `[from, to)` as a stream of decoded chunks (an hour of prints each), in time order. */
+  async *tradeChunks(request: SeriesRequest): AsyncGenerator<TradeSeries> {
+    const instrument = await this.instrument(request.exchange, request.symbol);
+    yield* this.store.tradeChunks(instrument.id, { from: request.from, to: request.to });
   }
 }

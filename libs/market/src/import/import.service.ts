@@ -5,11 +5,12 @@ import { AppError, JobProducer, decodeCursor, encodeCursor } from '@app/platform
 import { ImportFormatError, ImportNotFoundError, MarketInputError } from '../market.errors';
 import { InstrumentRepository } from '../store/instrument.repository';
 import { MarketIngest } from '../store/market-ingest.service';
-import { MarketStore } from '../store/market-store';
+import type { PendingCandle } from '../store/chunk-merge';
+import { ChunkSink, MarketStore } from '../store/market-store';
 import { formatTimeframe, normalizeExchange, parseSymbol, timeframeMs } from '../symbols';
 import { ImportFormat, detectFormat, kindOf, openRows } from './formats';
 import { ImportRecord, ImportRepository, ImportSource } from './import.repository';
-import { CandleRowCheck, TradeRowCheck } from './row-check';
+import { CandleRowCheck, ImportTally, TradeRowCheck, unaccept } from './row-check';
 
 export interface ImportRequest {
   exchange: string;
@@ -185,7 +186,7 @@ export class ImportService {
         w.runner.manager,
       );
       // Imports of one instrument run one at a time: the stored timeframe is decided once.
-      await w.runner.query(`SELECT 1 FROM market_instruments WHERE id = $1 FOR UPDATE`, [instrument.id]);
+      await w.lock(instrument.id);
       const [{ candle_timeframe_ms: stored }] = (await w.runner.query(
         `SELECT candle_timeframe_ms FROM market_instruments WHERE id = $1`,
         [instrument.id],
@@ -194,19 +195,26 @@ export class ImportService {
       const given = job.timeframe ? timeframeMs(job.timeframe) : null;
       const candles = job.kind === 'candles';
       if (candles && given !== null) this.ingest.assertTimeframe({ ...instrument, candleTimeframeMs: storedMs }, given);
-      const check = candles ? new CandleRowCheck(given ?? storedMs) : new TradeRowCheck();
       const { batches } = await openRows(source ?? this.imports.chunks(id), job.format);
-      if (candles) await w.beginCandles();
-      else await w.beginTrades();
-      for await (const batch of batches) {
-        const lines = check.check(batch);
-        if (lines) await w.write(lines);
-        await report(batch.bytesRead);
-      }
-      const rest = check.flush();
-      if (rest) await w.write(rest);
+      let written: { staged: number; inserted: number; duplicates: number };
       let tf: number | null = null;
-      if (check instanceof CandleRowCheck) {
+      let tally: ImportTally;
+      if (candles) {
+        const check = new CandleRowCheck(given ?? storedMs);
+        tally = check.tally;
+        // The chunk span follows the timeframe, which may be known only after the first rows.
+        let sink: ChunkSink<PendingCandle> | null = null;
+        const emit = (row: PendingCandle) => {
+          if (!check.timeframeMs) return; // no timeframe could be inferred: the import fails below
+          sink ??= w.candles(instrument.id, check.timeframeMs, (line, reason) => unaccept(check.tally, line, reason));
+          sink.add(row);
+        };
+        for await (const batch of batches) {
+          check.check(batch, emit);
+          if (sink) await (sink as ChunkSink<PendingCandle>).flushReady();
+          await report(batch.bytesRead);
+        }
+        check.flush(emit);
         tf = check.timeframeMs;
         if (!tf) {
           throw new ImportFormatError("Cannot tell the candles' timeframe from the file: give it as `timeframe`.");
@@ -217,10 +225,20 @@ export class ImportService {
           );
         }
         this.ingest.assertTimeframe({ ...instrument, candleTimeframeMs: storedMs }, tf);
+        written = sink ? await (sink as ChunkSink<PendingCandle>).finish() : { staged: 0, inserted: 0, duplicates: 0 };
+      } else {
+        const check = new TradeRowCheck();
+        tally = check.tally;
+        const sink = w.trades(instrument.id, (line, reason) => unaccept(check.tally, line, reason));
+        for await (const batch of batches) {
+          check.check(batch, (row) => sink.add(row));
+          await sink.flushReady();
+          await report(batch.bytesRead);
+        }
+        written = await sink.finish();
       }
-      const { staged, inserted } = await w.commitStage(instrument.id);
+      const { inserted } = written;
       if (inserted > 0) await w.markChanged(instrument.id, tf ?? undefined);
-      const tally = check.tally;
       await w.runner.query(
         `UPDATE market_instruments SET
            price_precision = GREATEST(COALESCE(price_precision, 0), $2),
@@ -231,7 +249,7 @@ export class ImportService {
       await this.imports.complete(w.runner.manager, id, {
         tally,
         inserted,
-        duplicates: staged - inserted,
+        duplicates: written.duplicates,
         timeframe: tf ? formatTimeframe(tf) : null,
       });
       return { instrumentId: instrument.id, inserted, tally, kind: job.kind };

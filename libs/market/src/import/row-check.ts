@@ -1,4 +1,6 @@
 import { formatTimeframe, inferTimeframe, parseTime } from '@app/engine';
+import { Decimal, parseDecimal } from '../store/chunk-codec';
+import type { PendingCandle, PendingTrade } from '../store/chunk-merge';
 import { cleanId } from '../store/market-ingest.service';
 import { DECIMAL, type RowBatch } from './formats';
 
@@ -82,24 +84,24 @@ export class CandleRowCheck {
 
   constructor(public timeframeMs: number | null) {}
 
-  /** Stage lines of the batch's good rows (empty while the timeframe is still being inferred). */
-  check(batch: RowBatch): string {
+  /** Passes the batch's good rows to `emit` (none while the timeframe is still being inferred). */
+  check(batch: RowBatch, emit: (row: PendingCandle) => void): void {
     if (this.timeframeMs === null) {
       this.timeframeMs = this.fromBinanceCloseTime(batch) ?? null;
       if (this.timeframeMs === null) {
         this.hold(batch);
-        if ((this.held?.rows.length ?? 0) < 1_000) return '';
-        return this.flush();
+        if ((this.held?.rows.length ?? 0) >= 1_000) this.flush(emit);
+        return;
       }
     }
-    return this.lines(batch);
+    this.lines(batch, emit);
   }
 
   /** Whatever is still held back (end of file). */
-  flush(): string {
+  flush(emit: (row: PendingCandle) => void): void {
     const held = this.held;
     this.held = null;
-    if (!held) return '';
+    if (!held) return;
     if (this.timeframeMs === null) {
       const times = held.rows.map((r) => (r.length ? timeOf(r[0]) : NaN)).filter((t) => Number.isFinite(t));
       try {
@@ -108,7 +110,7 @@ export class CandleRowCheck {
         this.timeframeMs = 0;
       }
     }
-    return this.lines(held);
+    this.lines(held, emit);
   }
 
   private hold(batch: RowBatch): void {
@@ -126,10 +128,9 @@ export class CandleRowCheck {
     return Number.isFinite(tf) && tf >= 1000 ? tf : undefined;
   }
 
-  private lines(batch: RowBatch): string {
+  private lines(batch: RowBatch, emit: (row: PendingCandle) => void): void {
     const tf = this.timeframeMs ?? 0;
     const tally = this.tally;
-    let out = '';
     for (let k = 0; k < batch.rows.length; k++) {
       const r = batch.rows[k];
       const line = batch.lines[k];
@@ -180,6 +181,11 @@ export class CandleRowCheck {
         this.reject(line, `volume ${r[5]} is negative`);
         continue;
       }
+      const exact = exactCells(r, ['open', 'high', 'low', 'close', 'volume'], 1);
+      if (typeof exact === 'string') {
+        this.reject(line, exact);
+        continue;
+      }
       if (tf > 0 && t % tf !== 0) {
         this.reject(line, `open time ${new Date(t).toISOString()} is not aligned to ${formatTimeframe(tf)} bars`);
         continue;
@@ -213,14 +219,34 @@ export class CandleRowCheck {
       if (pd > tally.priceDecimals) tally.priceDecimals = pd;
       const vd = decimals(r[5]);
       if (vd > tally.amountDecimals) tally.amountDecimals = vd;
-      out += `${t}\t${r[1]}\t${r[2]}\t${r[3]}\t${r[4]}\t${r[5]}\n`;
+      emit({ line, t, o: exact[0], h: exact[1], l: exact[2], c: exact[3], v: exact[4] });
     }
-    return out;
   }
 
   private reject(line: number, reason: string): void {
     reject(this.tally, line, reason);
   }
+}
+
+/**
+ * The cells from `first` on as exact decimals, or the reason one cannot be stored exactly
+ * (more than 15 significant digits): refused, never rounded.
+ */
+function exactCells(cells: string[], names: string[], first: number): Decimal[] | string {
+  const out: Decimal[] = [];
+  for (let k = 0; k < names.length; k++) {
+    const d = parseDecimal(cells[first + k]);
+    if (!d)
+      return `${names[k]} ${cells[first + k]} has more than 15 significant digits: it cannot be stored without rounding`;
+    out.push(d);
+  }
+  return out;
+}
+
+/** Takes back an accepted row that the store refused when merging it (a scale that does not fit, a clashing trade id). */
+export function unaccept(tally: ImportTally, line: number, reason: string): void {
+  tally.accepted--;
+  reject(tally, line, reason);
 }
 
 function reject(tally: ImportTally, line: number, reason: string): void {
@@ -236,9 +262,8 @@ export class TradeRowCheck {
   private previous = -Infinity;
   private sameTime = 0;
 
-  check(batch: RowBatch): string {
+  check(batch: RowBatch, emit: (row: PendingTrade) => void): void {
     const tally = this.tally;
-    let out = '';
     for (let k = 0; k < batch.rows.length; k++) {
       const r = batch.rows[k];
       const line = batch.lines[k];
@@ -267,6 +292,11 @@ export class TradeRowCheck {
         reject(tally, line, `price and amount must be positive (price ${priceCell}, amount ${amountCell})`);
         continue;
       }
+      const exact = exactCells([priceCell, amountCell], ['price', 'amount'], 0);
+      if (typeof exact === 'string') {
+        reject(tally, line, exact);
+        continue;
+      }
       const side = SIDES[sideCell.toLowerCase()];
       if (side === undefined) {
         reject(tally, line, `side "${sideCell}" is neither buy nor sell`);
@@ -290,12 +320,11 @@ export class TradeRowCheck {
       if (pd > tally.priceDecimals) tally.priceDecimals = pd;
       const ad = decimals(amountCell);
       if (ad > tally.amountDecimals) tally.amountDecimals = ad;
-      out += `${id}\t${t}\t${side}\t${priceCell}\t${amountCell}\n`;
+      emit({ line, id, t, side, price: exact[0], amount: exact[1] });
     }
-    return out;
   }
 
-  flush(): string {
-    return '';
+  flush(): void {
+    // Nothing is held back: trade rows need no timeframe.
   }
 }

@@ -25,7 +25,7 @@ export interface InstrumentRecord {
 
 const COLUMNS = `i.id, i.exchange, i.symbol, i.base, i.quote, i.price_precision, i.amount_precision, i.status,
   i.candle_timeframe_ms, i.metadata, i.data_version,
-  EXISTS (SELECT 1 FROM market_trades t WHERE t.instrument_id = i.id) AS has_trades`;
+  EXISTS (SELECT 1 FROM market_trade_chunks t WHERE t.instrument_id = i.id) AS has_trades`;
 
 interface Row {
   id: string;

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { MarketCache } from '../cache/market-cache';
-import { TimeframeConflictError } from '../market.errors';
+import { MarketValueError, TimeframeConflictError } from '../market.errors';
+import { Decimal, parseDecimal } from './chunk-codec';
 import { formatTimeframe } from '../symbols';
 import { InstrumentRecord } from './instrument.repository';
-import { MarketStore, MarketWrite } from './market-store';
+import { MarketStore } from './market-store';
 
 /** One candle as stored: open time (epoch ms) and the source's own price digits (or numbers). */
 export type CandleRow = readonly [
@@ -33,7 +34,8 @@ export interface StoreOutcome {
 /**
  * Stores already-validated rows for an instrument in one transaction and tells every node's
  * cache. Used by the exchange sync and the demo seed; file imports stream through
- * `MarketStore.write` themselves and finish with `finishWrite`.
+ * `MarketStore.write` themselves and finish with `finishWrite`. Rows merge into the stored
+ * chunks: a sync appends to the newest one.
  */
 @Injectable()
 export class MarketIngest {
@@ -63,11 +65,15 @@ export class MarketIngest {
     this.assertTimeframe(instrument, timeframeMs);
     if (rows.length === 0) return { inserted: 0, duplicates: 0, dataVersion: instrument.dataVersion };
     const outcome = await this.store.write(async (w) => {
-      await w.beginCandles();
-      await writeInBatches(w, rows, (r) => `${r[0]}\t${r[1]}\t${r[2]}\t${r[3]}\t${r[4]}\t${r[5]}\n`);
-      const { staged, inserted } = await w.commitStage(instrument.id);
+      await w.lock(instrument.id);
+      const sink = w.candles(instrument.id, timeframeMs, refuse);
+      for (const r of rows) {
+        sink.add({ line: 0, t: r[0], o: exact(r[1]), h: exact(r[2]), l: exact(r[3]), c: exact(r[4]), v: exact(r[5]) });
+        await sink.flushReady();
+      }
+      const { inserted, duplicates } = await sink.finish();
       const dataVersion = inserted > 0 ? await w.markChanged(instrument.id, timeframeMs) : instrument.dataVersion;
-      return { inserted, duplicates: staged - inserted, dataVersion };
+      return { inserted, duplicates, dataVersion };
     });
     await this.finishWrite(instrument.id, outcome.inserted, 'candles');
     return outcome;
@@ -76,11 +82,22 @@ export class MarketIngest {
   async storeTrades(instrument: InstrumentRecord, rows: readonly TradeRow[]): Promise<StoreOutcome> {
     if (rows.length === 0) return { inserted: 0, duplicates: 0, dataVersion: instrument.dataVersion };
     const outcome = await this.store.write(async (w) => {
-      await w.beginTrades();
-      await writeInBatches(w, rows, (r) => `${cleanId(r.id)}\t${r.time}\t${r.side}\t${r.price}\t${r.amount}\n`);
-      const { staged, inserted } = await w.commitStage(instrument.id);
+      await w.lock(instrument.id);
+      const sink = w.trades(instrument.id, refuse);
+      for (const r of rows) {
+        sink.add({
+          line: 0,
+          id: cleanId(r.id),
+          t: r.time,
+          side: r.side,
+          price: exact(r.price),
+          amount: exact(r.amount),
+        });
+        await sink.flushReady();
+      }
+      const { inserted, duplicates } = await sink.finish();
       const dataVersion = inserted > 0 ? await w.markChanged(instrument.id) : instrument.dataVersion;
-      return { inserted, duplicates: staged - inserted, dataVersion };
+      return { inserted, duplicates, dataVersion };
     });
     await this.finishWrite(instrument.id, outcome.inserted, 'trades');
     return outcome;
@@ -101,17 +118,19 @@ export class MarketIngest {
 /** Writes of at least this many rows refresh the table's planner statistics. */
 const BULK_ROWS = 10_000;
 
-/** Trade ids go into COPY text: tabs, newlines and backslashes would break the line. */
-export function cleanId(id: string): string {
-  return id.replace(/[\t\n\r\\]/g, '_');
+/** An exchange's or the seed's value as an exact decimal; one that cannot be stored exactly fails the write. */
+function exact(value: string | number): Decimal {
+  const d = parseDecimal(value);
+  if (!d) throw new MarketValueError(String(value));
+  return d;
 }
 
-async function writeInBatches<T>(w: MarketWrite, rows: readonly T[], line: (row: T) => string): Promise<void> {
-  const BATCH = 5_000;
-  for (let i = 0; i < rows.length; i += BATCH) {
-    let chunk = '';
-    const end = Math.min(rows.length, i + BATCH);
-    for (let k = i; k < end; k++) chunk += line(rows[k]);
-    await w.write(chunk);
-  }
+/** Exchange and seed rows carry no line: a row the store refuses fails the whole write. */
+function refuse(_line: number, reason: string): never {
+  throw new MarketValueError(reason);
+}
+
+/** Trade ids are stored newline-separated (and were COPY text before): tabs, newlines and backslashes become `_`. */
+export function cleanId(id: string): string {
+  return id.replace(/[\t\n\r\\]/g, '_');
 }

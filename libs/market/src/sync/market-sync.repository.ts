@@ -2,6 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { marketSyncLag } from './market-sync.metrics';
+import { MarketStore } from '../store/market-store';
 import type { BarGap } from './sync-plan';
 
 /** One synced series: exchange, symbol and the (normalized) candle timeframe. */
@@ -67,7 +68,10 @@ export class MarketSyncRepository implements OnModuleInit {
   // The newest instance answers scrapes (tests boot several apps in one process).
   private static current?: MarketSyncRepository;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly store: MarketStore,
+  ) {}
 
   onModuleInit(): void {
     MarketSyncRepository.current = this;
@@ -121,24 +125,13 @@ export class MarketSyncRepository implements OnModuleInit {
     }
   }
 
-  /** Open time of the newest stored bar before `before` (a backward index scan, not a count). */
+  /** Open time of the newest stored bar before `before` (the newest chunk's summary, or its times). */
   async lastCandleTime(instrumentId: string, before: number): Promise<number | null> {
-    const rows: Array<{ t: string }> = await this.dataSource.query(
-      `SELECT (extract(epoch FROM open_time) * 1000)::bigint AS t FROM market_candles
-        WHERE instrument_id = $1 AND open_time < to_timestamp($2::numeric / 1000)
-        ORDER BY open_time DESC LIMIT 1`,
-      [instrumentId, before],
-    );
-    return rows[0] ? Number(rows[0].t) : null;
+    return this.store.lastTime('candles', instrumentId, before);
   }
 
   async lastTradeTime(instrumentId: string): Promise<number | null> {
-    const rows: Array<{ t: string }> = await this.dataSource.query(
-      `SELECT (extract(epoch FROM time) * 1000)::bigint AS t FROM market_trades
-        WHERE instrument_id = $1 ORDER BY time DESC LIMIT 1`,
-      [instrumentId],
-    );
-    return rows[0] ? Number(rows[0].t) : null;
+    return this.store.lastTime('trades', instrumentId);
   }
 
   /** Records gaps (again found ones keep their first detection); returns how many were new. */
