@@ -12,7 +12,7 @@ import { EnginePool, EngineJob } from '../engine/engine-pool';
 import type { EngineOutput } from '../engine/engine-protocol';
 import { ProgressGate } from './progress-gate';
 import { SeriesCache } from './series-cache';
-import { candleChunksOf, SlicedSeriesSource, type SeriesChunkSource } from './series-chunk-source';
+import { candleChunksOf, SlicedSeriesSource, StoredSeriesSource, type SeriesChunkSource } from './series-chunk-source';
 
 export interface RunContext {
   attempt: number;
@@ -55,7 +55,7 @@ export class BacktestRunner implements OnApplicationShutdown {
     private readonly feed: MarketFeed,
   ) {
     this.series = new SeriesCache(config.env.BACKTEST_DATA_CACHE_BYTES);
-    this.chunks = new SlicedSeriesSource(feed, config.env.BACKTEST_STREAM_CHUNK_ROWS);
+    this.chunks = new StoredSeriesSource(feed, new SlicedSeriesSource(feed, config.env.BACKTEST_STREAM_CHUNK_ROWS));
   }
 
   /** Candles of one timeframe and range, from the worker's cache when the same data was loaded before. */

@@ -51,7 +51,7 @@ function* tradeSlices(trades: TradeSeries, rows: number): Generator<TradeSeries>
 }
 
 /**
- * The source until the market store reads in chunks: the feed's whole arrays, loaded when the
+ * The feed's whole arrays in slices, for series the store keeps no chunks of: loaded when the
  * first chunk is asked for and handed out in slices. Runs stream end to end already; only the
  * feed's own memory still grows with the span.
  */
@@ -72,5 +72,26 @@ export class SlicedSeriesSource implements SeriesChunkSource {
   async *tradeChunks(instrument: InstrumentRecord, range: SeriesRange): AsyncGenerator<TradeSeries> {
     const trades = await this.feed.trades({ exchange: instrument.exchange, symbol: instrument.symbol, ...range });
     yield* tradeChunksOf(trades, this.rows);
+  }
+}
+
+/**
+ * The store's own chunks, read lazily page by page: prints always, detail bars when the run asks
+ * for the instrument's stored timeframe. Bars of another timeframe (aggregated, or built from
+ * prints) have no stored chunks and come through `fallback`.
+ */
+export class StoredSeriesSource implements SeriesChunkSource {
+  constructor(
+    private readonly feed: MarketFeed,
+    private readonly fallback: SeriesChunkSource,
+  ) {}
+
+  candleChunks(instrument: InstrumentRecord, timeframeMs: number, range: SeriesRange): AsyncIterable<CandleSeries> {
+    if (instrument.candleTimeframeMs !== timeframeMs) return this.fallback.candleChunks(instrument, timeframeMs, range);
+    return this.feed.candleChunks({ exchange: instrument.exchange, symbol: instrument.symbol, ...range });
+  }
+
+  tradeChunks(instrument: InstrumentRecord, range: SeriesRange): AsyncIterable<TradeSeries> {
+    return this.feed.tradeChunks({ exchange: instrument.exchange, symbol: instrument.symbol, ...range });
   }
 }
