@@ -136,6 +136,12 @@ describe('running the built apps as processes', () => {
       expect(ready).toContain(dataDir);
 
       expect((await getJson(`http://127.0.0.1:${port}/health`)).body).toEqual({ status: 'ok' });
+      // Without HOST the embedded mode, with its freshly generated admin, listens on loopback only.
+      const external = Object.values(os.networkInterfaces())
+        .flat()
+        .find((i) => i?.family === 'IPv4' && !i.internal)?.address;
+      expect(external).toBeDefined();
+      await expect(fetch(`http://${external}:${port}/health`)).rejects.toThrow();
       const docs = await getJson(`http://127.0.0.1:${port}/docs-json`);
       expect(docs.body.openapi).toMatch(/^3\./);
       await eventually(async () => (await getJson(`http://127.0.0.1:${port}/health/detailed`)).status === 200, 10_000);

@@ -82,8 +82,9 @@ export class IdempotencyKeyReusedError extends AppError {
 
 export class BacktestNotFinishedError extends AppError {
   constructor(id: string, status: string) {
+    // Not `status`: that member of problem details is the HTTP status.
     super('BACKTEST_NOT_COMPLETED', 'conflict', `Backtest ${id} is ${status}; its result exists once it completes.`, {
-      status,
+      backtestStatus: status,
     });
   }
 }

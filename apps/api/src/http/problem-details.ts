@@ -120,7 +120,8 @@ function build(
   requestId: string,
   extra: Record<string, unknown> = {},
 ): ProblemDetails {
-  return { type: problemType(code), title: titleFor(status), status, detail, code, requestId, ...extra };
+  // Extensions first: one named like a standard member (a backtest's `status`) must not replace it.
+  return { ...extra, type: problemType(code), title: titleFor(status), status, detail, code, requestId };
 }
 
 function fastifyProblem(err: unknown, requestId: string): ProblemDetails | undefined {
