@@ -280,6 +280,11 @@ describe('observability', () => {
 
     it('the worker and the API both export their own metrics', () => {
       expect(exposition.worker).toMatch(/^backtests_finished_total\{/m);
+      // The backtest of the exercise ran on this worker, which counted its job.
+      const completed = /^queue_jobs_finished_total\{queue="backtests",outcome="completed"\} (\d+)/m.exec(
+        exposition.worker,
+      );
+      expect(Number(completed?.[1])).toBeGreaterThanOrEqual(1);
       expect(exposition.api).toMatch(/^http_request_duration_seconds_count\{/m);
     });
 
