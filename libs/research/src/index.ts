@@ -5,3 +5,4 @@ export * from './domain/deflated-sharpe';
 export * from './domain/pbo';
 export * from './domain/space';
 export * from './domain/search';
+export * from './domain/walk-forward';
