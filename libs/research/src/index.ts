@@ -6,3 +6,4 @@ export * from './domain/pbo';
 export * from './domain/space';
 export * from './domain/search';
 export * from './domain/walk-forward';
+export * from './domain/objective';
