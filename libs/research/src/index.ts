@@ -7,3 +7,5 @@ export * from './domain/space';
 export * from './domain/search';
 export * from './domain/walk-forward';
 export * from './domain/objective';
+export * from './domain/overfitting';
+export * from './domain/optimization-plan';
