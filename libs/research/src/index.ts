@@ -9,3 +9,4 @@ export * from './domain/walk-forward';
 export * from './domain/objective';
 export * from './domain/overfitting';
 export * from './domain/optimization-plan';
+export * from './domain/definition-space';
