@@ -248,17 +248,13 @@ export class TpeSearch extends RandomSearch {
   /** The densities for the trials told so far; rebuilt only when more have been told. */
   private currentModel(): { name: string; good: Density; bad: Density }[] {
     if (this.model?.observed === this.observed.length) return this.model.densities;
-    const sorted = [...this.observed].sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity));
+    const sorted = [...this.observed].sort((a, b) => (b.score ?? -Number.MAX_VALUE) - (a.score ?? -Number.MAX_VALUE));
     const scored = sorted.filter((o) => o.score !== null).length;
     const nGood = Math.max(1, Math.min(25, Math.ceil(0.25 * scored)));
     const good = sorted.slice(0, nGood).map((o) => o.params);
     // g(x) is evaluated for every candidate: an even stride over the ranked rest keeps its shape
     // while bounding the cost, so 10,000 trials do not make each ask quadratic.
-    const rest = sorted.slice(nGood);
-    const stride = Math.max(1, rest.length / MAX_BAD_KERNELS);
-    const bad: ParamValues[] = [];
-    for (let i = 0; i < rest.length && bad.length < MAX_BAD_KERNELS; i = Math.floor((bad.length + 1) * stride))
-      bad.push(rest[i].params);
+    const bad = evenSample(sorted.slice(nGood), MAX_BAD_KERNELS).map((o) => o.params);
     const densities = Object.entries(this.space).map(([name, range]) => ({
       name,
       good: density(
@@ -273,6 +269,13 @@ export class TpeSearch extends RandomSearch {
     this.model = { observed: this.observed.length, densities };
     return densities;
   }
+}
+
+/** At most `max` items at even strides, the first included, order kept. */
+export function evenSample<T>(items: readonly T[], max: number): T[] {
+  if (items.length <= max) return [...items];
+  const stride = items.length / max;
+  return Array.from({ length: max }, (_, k) => items[Math.floor(k * stride)]);
 }
 
 interface Density {
