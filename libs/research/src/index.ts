@@ -10,3 +10,4 @@ export * from './domain/objective';
 export * from './domain/overfitting';
 export * from './domain/optimization-plan';
 export * from './domain/definition-space';
+export * from './domain/trial-batch';
