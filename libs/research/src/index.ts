@@ -11,3 +11,4 @@ export * from './domain/overfitting';
 export * from './domain/optimization-plan';
 export * from './domain/definition-space';
 export * from './domain/trial-batch';
+export * from './domain/walk-forward-optimization';
