@@ -5,10 +5,11 @@ import { engineBench } from './engine.bench';
 import { httpBench } from './http.bench';
 import { marketBench } from './market.bench';
 import { BenchLine, BenchSuite, formatLines } from './report';
+import { researchBench } from './research.bench';
 
 /**
  * `npm run bench [-- suite...]`: measures the targets named in the issues and
- * prints one line per figure. Suites: engine, http, embedded, market, backtests, ai (default: all).
+ * prints one line per figure. Suites: engine, http, embedded, market, backtests, ai, research (default: all).
  */
 const SUITES: Record<string, BenchSuite> = {
   engine: engineBench,
@@ -17,6 +18,7 @@ const SUITES: Record<string, BenchSuite> = {
   market: marketBench,
   backtests: backtestsBench,
   ai: aiBench,
+  research: researchBench,
 };
 
 async function main(): Promise<void> {

@@ -28,6 +28,8 @@ function swcOptions() {
         '@app/tiered-backtests/*': ['libs/tiered-backtests/src/*'],
         '@app/ai-chat': ['libs/ai-chat/src/index.ts'],
         '@app/ai-chat/*': ['libs/ai-chat/src/*'],
+        '@app/research': ['libs/research/src/index.ts'],
+        '@app/research/*': ['libs/research/src/*'],
         '@app/testing': ['libs/testing/src/index.ts'],
         '@app/testing/*': ['libs/testing/src/*'],
         '@app/migrations': ['migrations/index.ts'],

@@ -1,5 +1,5 @@
 import { ResearchError } from './errors';
-import { createSearch, type SearchMethod } from './search';
+import { createSearch, evenSample, type SearchMethod } from './search';
 import { paramsKey, satisfies, type ParamSpace, type ParamValues } from './space';
 
 const sma: ParamSpace = {
@@ -110,5 +110,15 @@ describe('search methods', () => {
   it('refuses a budget that is not a positive integer and an unknown method', () => {
     expect(() => createSearch(sma, [], { method: 'random', maxTrials: 0 })).toThrow('search.maxTrials');
     expect(() => createSearch(sma, [], { method: 'anneal' as 'grid', maxTrials: 5 })).toThrow('search.method');
+  });
+
+  it('bounds the kernels of g(x) by an even sample of the ranked trials', () => {
+    const items = Array.from({ length: 1000 }, (_, i) => i);
+    const sample = evenSample(items, 200);
+    expect(sample).toHaveLength(200);
+    expect(sample.slice(0, 3)).toEqual([0, 5, 10]);
+    expect(sample[199]).toBe(995);
+    expect(evenSample([1, 2, 3], 200)).toEqual([1, 2, 3]);
+    expect(evenSample(items.slice(0, 300), 200)).toHaveLength(200);
   });
 });

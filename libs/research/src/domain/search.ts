@@ -98,6 +98,7 @@ export class GridSearch implements SearchMethod {
 }
 
 const SAMPLE_ATTEMPTS = 1000;
+const MAX_BAD_KERNELS = 200;
 
 /** Draws one value of a range uniformly (on its grid when it has one). */
 function sampleRange(range: ParamRange, rng: SeededRandom): ParamValue {
@@ -216,29 +217,17 @@ export class TpeSearch extends RandomSearch {
 
   protected override propose(): ParamValues | null {
     if (this.observed.length < this.startup) return super.propose();
-    const sorted = [...this.observed].sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity));
-    const scored = sorted.filter((o) => o.score !== null).length;
-    const nGood = Math.max(1, Math.min(25, Math.ceil(0.25 * scored)));
-    const good = sorted.slice(0, nGood).map((o) => o.params);
-    const bad = sorted.slice(nGood).map((o) => o.params);
+    const model = this.currentModel();
     for (let attempt = 0; attempt < SAMPLE_ATTEMPTS / TpeSearch.CANDIDATES; attempt++) {
       let best: ParamValues | null = null;
       let bestRatio = -Infinity;
       for (let c = 0; c < TpeSearch.CANDIDATES; c++) {
         const point: ParamValues = {};
         let ratio = 0;
-        for (const [name, range] of Object.entries(this.space)) {
-          const l = density(
-            range,
-            good.map((p) => p[name]),
-          );
-          const g = density(
-            range,
-            bad.map((p) => p[name]),
-          );
-          const value = l.sample(this.rng);
+        for (const { name, good, bad } of model) {
+          const value = good.sample(this.rng);
           point[name] = value;
-          ratio += Math.log(l.pdf(value)) - Math.log(g.pdf(value));
+          ratio += Math.log(good.pdf(value)) - Math.log(bad.pdf(value));
         }
         if (
           ratio > bestRatio &&
@@ -253,6 +242,40 @@ export class TpeSearch extends RandomSearch {
     }
     return super.propose();
   }
+
+  private model: { observed: number; densities: { name: string; good: Density; bad: Density }[] } | null = null;
+
+  /** The densities for the trials told so far; rebuilt only when more have been told. */
+  private currentModel(): { name: string; good: Density; bad: Density }[] {
+    if (this.model?.observed === this.observed.length) return this.model.densities;
+    const sorted = [...this.observed].sort((a, b) => (b.score ?? -Number.MAX_VALUE) - (a.score ?? -Number.MAX_VALUE));
+    const scored = sorted.filter((o) => o.score !== null).length;
+    const nGood = Math.max(1, Math.min(25, Math.ceil(0.25 * scored)));
+    const good = sorted.slice(0, nGood).map((o) => o.params);
+    // g(x) is evaluated for every candidate: an even stride over the ranked rest keeps its shape
+    // while bounding the cost, so 10,000 trials do not make each ask quadratic.
+    const bad = evenSample(sorted.slice(nGood), MAX_BAD_KERNELS).map((o) => o.params);
+    const densities = Object.entries(this.space).map(([name, range]) => ({
+      name,
+      good: density(
+        range,
+        good.map((p) => p[name]),
+      ),
+      bad: density(
+        range,
+        bad.map((p) => p[name]),
+      ),
+    }));
+    this.model = { observed: this.observed.length, densities };
+    return densities;
+  }
+}
+
+/** At most `max` items at even strides, the first included, order kept. */
+export function evenSample<T>(items: readonly T[], max: number): T[] {
+  if (items.length <= max) return [...items];
+  const stride = items.length / max;
+  return Array.from({ length: max }, (_, k) => items[Math.floor(k * stride)]);
 }
 
 interface Density {
