@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Exchange sync (DESIGN §6): the state of every synced series, and the gaps the exchange could
+ * Exchange sync (docs/market-data.md): the state of every synced series, and the gaps the exchange could
  * not fill (it answered with bars after a stretch it has no bars for). Gaps are reported, never
  * filled with invented bars.
  */

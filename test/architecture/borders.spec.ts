@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { DISK_MODE_HELPERS } from '../../apps/api/src/http/multipart';
 
 /**
- * The module borders of STYLE.md, checked on every test run: libraries never
+ * The module borders of docs/architecture.md, checked on every test run: libraries never
  * import from apps/, the engine stays pure, domain/ folders hold no I/O, and
  * libraries reach each other only through their `@app/...` entry points.
  */

@@ -26,7 +26,7 @@ export interface AiChatModuleOptions {
 }
 
 /**
- * AI chat (DESIGN §7): sessions and messages per user, Claude with server-side tools, strategy
+ * AI chat (docs/api.md): sessions and messages per user, Claude with server-side tools, strategy
  * proposals, per-tier daily quotas and token accounting.
  */
 @Module({})

@@ -14,7 +14,7 @@ import { MarketSyncRepository } from './sync/market-sync.repository';
 import { MarketSyncService } from './sync/market-sync.service';
 
 /**
- * Market data (DESIGN §6): instruments, candles and trade prints in PostgreSQL; file imports;
+ * Market data (docs/market-data.md): instruments, candles and trade prints in PostgreSQL; file imports;
  * cached reads for the frontend; the typed-array feed of the backtest engine.
  */
 @Module({

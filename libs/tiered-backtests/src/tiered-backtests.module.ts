@@ -9,7 +9,7 @@ import { BacktestSubmitService } from './submit/backtest-submit.service';
 import { DataCheckService } from './submit/data-check.service';
 
 /**
- * Tiered backtests (DESIGN §3, §5): submission under the tier table, quota and concurrency;
+ * Tiered backtests (docs/tiers.md, docs/architecture.md): submission under the tier table, quota and concurrency;
  * the worker-side runner (engine threads); reads, cancel, comparisons and the event fan-out.
  */
 @Module({

@@ -150,7 +150,7 @@ class BacktestErrorDto {
 }
 
 class BacktestResultDto {
-  @ApiProperty({ ...OBJECT_DOC, description: 'Engine metrics (DESIGN §4)' }) metrics!: object;
+  @ApiProperty({ ...OBJECT_DOC, description: 'Engine metrics (libs/engine/README.md)' }) metrics!: object;
   @ApiProperty({ ...OBJECT_DOC, nullable: true, description: 'kline: best/worst final equity over ambiguous bars' })
   envelope!: object | null;
   @ApiProperty({ ...OBJECT_DOC, nullable: true, description: 'hybrid: share of in-position bars with detail data' })

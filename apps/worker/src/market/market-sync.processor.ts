@@ -21,7 +21,7 @@ export function syncSchedulerId(series: MarketSyncRequest): string {
 }
 
 /**
- * Exchange sync (DESIGN §6): one BullMQ job scheduler per MARKET_SYNC series, each run fetching
+ * Exchange sync (docs/market-data.md): one BullMQ job scheduler per MARKET_SYNC series, each run fetching
  * what the exchange has beyond the last stored bar. Exchange or network trouble throws, so the
  * job retries with backoff (and a run resumes from what the failed one stored); an unknown
  * exchange or symbol, or a timeframe conflict, fails at once.

@@ -1,7 +1,7 @@
 import { COMPARISON_OPS, INDICATOR_TYPES, LOGICAL_OPS, PRICE_SOURCES, indicatorVocabulary } from '@app/engine';
 import type { AiTier } from '../domain/quota';
 
-/** What each tier may run (DESIGN §3), told to the model so it suggests only what the user can do. */
+/** What each tier may run (docs/tiers.md), told to the model so it suggests only what the user can do. */
 const TIER_CAPABILITIES: Record<AiTier, string> = {
   basic:
     'backtest precision kline only; timeframes 1m 5m 15m 1h 4h 1d; at most 6 months per backtest, 3 running at once, 50 per day',

@@ -28,7 +28,7 @@ describe('quota', () => {
   });
 
   describe('dailyMessageLimit', () => {
-    it('follows the tiers of DESIGN §3 by default', () => {
+    it('follows the tiers of docs/tiers.md by default', () => {
       const env = loadConfig({}).env;
       expect([dailyMessageLimit('basic', env), dailyMessageLimit('pro', env), dailyMessageLimit('elite', env)]).toEqual(
         [20, 200, 2000],

@@ -4,7 +4,7 @@ export type AiTier = 'basic' | 'pro' | 'elite';
 
 const DAY_MS = 86_400_000;
 
-/** AI chat messages a user of `tier` may send per UTC day (DESIGN §3, overridable in config). */
+/** AI chat messages a user of `tier` may send per UTC day (docs/tiers.md, overridable in config). */
 export function dailyMessageLimit(tier: AiTier, env: Env): number {
   switch (tier) {
     case 'basic':

@@ -16,7 +16,7 @@ const STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'];
 const LISTED_GAPS = 20;
 const WORST_TRADES = 5;
 
-/** Precisions each tier may run (DESIGN §3). */
+/** Precisions each tier may run (docs/tiers.md). */
 export const TIER_PRECISIONS: Record<AiTier, Precision[]> = {
   basic: ['kline'],
   pro: ['kline', 'hybrid'],

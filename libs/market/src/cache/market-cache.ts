@@ -18,7 +18,7 @@ const cacheRequests = () =>
   );
 
 /**
- * The two-level read cache of market data (DESIGN §6): an in-process LRU in front of Redis.
+ * The two-level read cache of market data (docs/market-data.md): an in-process LRU in front of Redis.
  *
  * Keys carry the instrument's `data_version`, which the importing transaction bumps and every
  * read takes from the row it resolves the instrument with, so a request can never be answered

@@ -107,7 +107,7 @@ export interface DemoSeedReport {
 
 /**
  * Seeds the `demo` exchange with a year of synthetic 1m candles and three days of trade prints
- * per symbol, so a newcomer can chart and backtest at once (DESIGN §1). Runs in the background
+ * per symbol, so a newcomer can chart and backtest at once (docs/architecture.md). Runs in the background
  * right after start-up: the API is ready at once and one line is logged when the data is.
  *
  * On by default in the embedded mode (`MARKET_DEMO_DATA=false` turns it off), on elsewhere only

@@ -46,7 +46,7 @@ interface Run {
 }
 
 /**
- * Keeps stored series up to date from exchanges through ccxt (DESIGN §6). A run fetches forward
+ * Keeps stored series up to date from exchanges through ccxt (docs/market-data.md). A run fetches forward
  * from the last stored bar (or trade) page by page and stores every page in its own transaction,
  * so a failure keeps what was stored and the next run resumes there; stretches the exchange has
  * no bars for are recorded as gaps, never filled.

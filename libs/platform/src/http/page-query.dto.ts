@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min, MaxLength } from 'class-validator';
 
-/** Query of every paginated list (DESIGN §2): `limit` ≤ 100 and an opaque `cursor`, newest first. */
+/** Query of every paginated list (docs/api.md): `limit` ≤ 100 and an opaque `cursor`, newest first. */
 export class PageQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
   @IsOptional()

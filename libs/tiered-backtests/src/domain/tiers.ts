@@ -23,7 +23,7 @@ const BASIC_TIMEFRAMES = ['1m', '5m', '15m', '1h', '4h', '1d'];
 const PRO_TIMEFRAMES = ['1s', '5s', '15s', '30s', ...BASIC_TIMEFRAMES];
 
 /**
- * DESIGN §3. "tick" in the elite row of the design's timeframe list is the tick precision
+ * The tier table of docs/tiers.md. Elite's "tick" is the tick precision, not a timeframe
  * (rules still evaluate on bars, built from the prints when no candles are stored): bars
  * finer than 1s are not a timeframe the engine or the market store knows.
  */
