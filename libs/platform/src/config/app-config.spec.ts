@@ -141,9 +141,9 @@ describe('.env.example', () => {
   });
 });
 
-describe('README', () => {
+describe('docs/configuration.md', () => {
   it('names every configuration variable', () => {
-    const readme = fs.readFileSync(path.resolve(__dirname, '../../../../README.md'), 'utf8');
-    expect(KNOWN_ENV_VARS.filter((name) => !readme.includes(`\`${name}\``))).toEqual([]);
+    const reference = fs.readFileSync(path.resolve(__dirname, '../../../../docs/configuration.md'), 'utf8');
+    expect(KNOWN_ENV_VARS.filter((name) => !reference.includes(`\`${name}\``))).toEqual([]);
   });
 });
