@@ -80,6 +80,38 @@ function row(start: number, data: Buffer, summary: ChunkSummary): ChunkRow {
 }
 
 /**
+ * A chunk's summary from its scaled columns (prints pass their price as open, high, low and
+ * close). Volume is summed bar by bar in time order: the same sum, in the same order, as
+ * aggregating the decoded bars.
+ */
+function summarise(
+  time: Float64Array,
+  cols: { open: Float64Array; high: Float64Array; low: Float64Array; close: Float64Array; volume: Float64Array },
+  priceScale: number,
+  volumeScale: number,
+): ChunkSummary {
+  const n = time.length;
+  let high = -Infinity;
+  let low = Infinity;
+  let volume = 0;
+  for (let i = 0; i < n; i++) {
+    if (cols.high[i] > high) high = cols.high[i];
+    if (cols.low[i] < low) low = cols.low[i];
+    volume += cols.volume[i] / volumeScale;
+  }
+  return {
+    count: n,
+    first: time[0],
+    last: time[n - 1],
+    open: cols.open[0] / priceScale,
+    high: high / priceScale,
+    low: low / priceScale,
+    close: cols.close[n - 1] / priceScale,
+    volume,
+  };
+}
+
+/**
  * The exponent a column group is stored at: the most decimals any value has, unless that would
  * push the largest value past 15 digits; `floor` is the exponent already stored (its values fit).
  */
@@ -166,7 +198,6 @@ export function mergeCandles(start: number, stored: DecodedCandles | null, rows:
   }
   if (inserted === 0) return { row: null, inserted: 0, duplicates, rejections };
   bars.sort((a, b) => a[0] - b[0]);
-  const n = bars.length;
   const col = (k: number) => Float64Array.from(bars, (b) => b[k]);
   const input = {
     time: col(0),
@@ -179,28 +210,8 @@ export function mergeCandles(start: number, stored: DecodedCandles | null, rows:
     volumeExp: ve,
   };
   const data = encodeCandles(input);
-  const ps = 10 ** pe;
-  const vs = 10 ** ve;
-  let high = -Infinity;
-  let low = Infinity;
-  let volume = 0;
-  for (let i = 0; i < n; i++) {
-    if (input.high[i] > high) high = input.high[i];
-    if (input.low[i] < low) low = input.low[i];
-    // The same sum, in the same order, as aggregating the decoded bars.
-    volume += input.volume[i] / vs;
-  }
   return {
-    row: row(start, data, {
-      count: n,
-      first: input.time[0],
-      last: input.time[n - 1],
-      open: input.open[0] / ps,
-      high: high / ps,
-      low: low / ps,
-      close: input.close[n - 1] / ps,
-      volume,
-    }),
+    row: row(start, data, summarise(input.time, input, 10 ** pe, 10 ** ve)),
     inserted,
     duplicates,
     rejections,
@@ -295,7 +306,6 @@ export function mergeTrades(start: number, stored: DecodedTrades | null, rows: P
   if (inserted === 0) return { row: null, inserted: 0, duplicates, rejections };
   // Equal times go by id, shorter first (numeric ids in numeric order), whichever write brought them.
   prints.sort((a, b) => a[0] - b[0] || a[4].length - b[4].length || (a[4] < b[4] ? -1 : a[4] > b[4] ? 1 : 0));
-  const n = prints.length;
   const input = {
     time: Float64Array.from(prints, (p) => p[0]),
     price: Float64Array.from(prints, (p) => p[1]),
@@ -306,27 +316,15 @@ export function mergeTrades(start: number, stored: DecodedTrades | null, rows: P
     amountExp: ae,
   };
   const data = encodeTrades(input);
-  const ps = 10 ** pe;
-  const as = 10 ** ae;
-  let high = -Infinity;
-  let low = Infinity;
-  let volume = 0;
-  for (let i = 0; i < n; i++) {
-    if (input.price[i] > high) high = input.price[i];
-    if (input.price[i] < low) low = input.price[i];
-    volume += input.amount[i] / as;
-  }
+  const { price } = input;
+  const summary = summarise(
+    input.time,
+    { open: price, high: price, low: price, close: price, volume: input.amount },
+    10 ** pe,
+    10 ** ae,
+  );
   return {
-    row: row(start, data, {
-      count: n,
-      first: input.time[0],
-      last: input.time[n - 1],
-      open: input.price[0] / ps,
-      high: high / ps,
-      low: low / ps,
-      close: input.price[n - 1] / ps,
-      volume,
-    }),
+    row: row(start, data, summary),
     inserted,
     duplicates,
     rejections,
