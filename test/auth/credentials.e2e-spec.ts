@@ -235,6 +235,14 @@ describe('exchange-credential vault', () => {
     const v2Env = { ENCRYPTION_KEY: KEY_2, ENCRYPTION_KEY_VERSION: '2' };
     const quiet = { write: () => true };
 
+    // Rotation works on the whole table: credentials other suites sealed under their own keys
+    // (the fuzz suite's, for one) would make it fail for reasons this suite does not test.
+    beforeAll(async () => {
+      await db().query(`DELETE FROM exchange_credentials WHERE user_id <> ALL($1::uuid[])`, [
+        [owner.user.id, stranger.user.id],
+      ]);
+    });
+
     it('refuses to run without the previous key while old records exist, changing nothing', async () => {
       await expect(runVaultRotate(loadConfig(testEnv(v2Env)), quiet)).rejects.toMatchObject({
         code: 'VAULT_DECRYPTION_FAILED',

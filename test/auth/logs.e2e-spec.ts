@@ -2,6 +2,7 @@ import * as net from 'node:net';
 import { Client } from 'pg';
 import { TEST_DATABASE_URL, spawnBuilt, SpawnedApp } from '@app/testing';
 import { JWT_SECRET, PASSWORD, uniqueEmail } from './auth-helpers';
+import { jsonClient } from '../support/json-client';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -47,15 +48,7 @@ describe('auth in the logs', () => {
     await db.end();
   });
 
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${base}/api/v1${path}`, {
-      method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : undefined };
-  };
+  const call = jsonClient(() => base);
 
   it('logs the generated admin password once, and it works', async () => {
     const line = await api.waitFor(/Created the admin account/, 5_000);

@@ -1,6 +1,7 @@
 import * as net from 'node:net';
 import { Client } from 'pg';
 import { TEST_DATABASE_URL, SpawnedApp, spawnBuilt } from '@app/testing';
+import { jsonClient } from '../support/json-client';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -47,15 +48,7 @@ describe('errors in the logs', () => {
     await db.end();
   });
 
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${base}/api/v1${path}`, {
-      method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : undefined };
-  };
+  const call = jsonClient(() => base);
 
   /** The JSON lines logged for one request id, once its access line is out. */
   const linesOf = async (requestId: string): Promise<Array<Record<string, any>>> => {
