@@ -3,67 +3,6 @@ import { to as copyTo } from 'pg-copy-streams';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
-/**
- * Runs `COPY (query) TO STDOUT (FORMAT binary)` for a query whose every column is a non-null
- * float8, and returns one Float64Array per column. Binary COPY needs no text parsing: each
- * value is 8 big-endian bytes, so half a million rows load in a few hundred milliseconds.
- */
-export async function copyFloatColumns(client: PoolClient, query: string, columns: number): Promise<Float64Array[]> {
-  const tupleBytes = 2 + columns * 12;
-  let capacity = 4096;
-  let out = Array.from({ length: columns }, () => new Float64Array(capacity));
-  let n = 0;
-  let headerRead = false;
-  let pending: Buffer | null = null;
-  let ended = false;
-
-  const stream = client.query(copyTo(`COPY (${query}) TO STDOUT (FORMAT binary)`));
-  for await (const piece of stream as AsyncIterable<Buffer>) {
-    let buf: Buffer = pending ? Buffer.concat([pending, piece]) : piece;
-    let at = 0;
-    if (!headerRead) {
-      if (buf.length < 19) {
-        pending = buf;
-        continue;
-      }
-      if (!buf.subarray(0, 11).equals(SIGNATURE)) throw new Error('binary COPY: unexpected signature');
-      const extension = buf.readUInt32BE(15);
-      at = 19 + extension;
-      headerRead = true;
-    }
-    while (buf.length - at >= 2) {
-      const fields = buf.readInt16BE(at);
-      if (fields === -1) {
-        ended = true;
-        at += 2;
-        break;
-      }
-      if (fields !== columns) throw new Error(`binary COPY: expected ${columns} columns, got ${fields}`);
-      if (buf.length - at < tupleBytes) break;
-      if (n === capacity) {
-        capacity *= 2;
-        out = out.map((col) => {
-          const bigger = new Float64Array(capacity);
-          bigger.set(col);
-          return bigger;
-        });
-      }
-      let p = at + 2;
-      for (let c = 0; c < columns; c++) {
-        if (buf.readInt32BE(p) !== 8) throw new Error('binary COPY: every column must be a non-null float8');
-        out[c][n] = buf.readDoubleBE(p + 4);
-        p += 12;
-      }
-      n++;
-      at = p;
-    }
-    pending = at < buf.length ? buf.subarray(at) : null;
-    buf = Buffer.alloc(0);
-  }
-  if (!ended && n > 0) throw new Error('binary COPY: stream ended without its trailer');
-  return out.map((col) => col.slice(0, n));
-}
-
 /** A SQL string literal; for values that cannot be bound as parameters (COPY takes none). */
 export function sqlLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
